@@ -1,0 +1,1 @@
+"""The command line: one thin typer command per verb (``prunerl --help``)."""

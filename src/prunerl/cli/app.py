@@ -1,0 +1,41 @@
+"""The typer application and the error boundary every command shares."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="prunerl",
+    help="Prune deep RL agents: train, prune, evaluate and export smaller policies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(Exception):
+    """An error caused by the user's input: printed as one line, exit code 2, no traceback."""
+
+
+def friendly_errors(func: F) -> F:
+    """Turn ValueError/UserError/FileNotFoundError into one red line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (UserError, ValueError, FileNotFoundError, KeyError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,290 @@
+"""The Pruner: the one object every training loop talks to (design notes, "the one contract").
+
+    pruner = Pruner({"q": q_net}, PruningConfig(method="gmp", sparsity=0.9, end_step=75_000))
+    pruner.follow(q_target, source="q")     # target network gets the same masks
+    pruner.attach_optimizer(optimizer)      # its state is zeroed where weights are pruned
+    ...
+    loss.backward(); pruner.observe_gradients(); optimizer.step(); pruner.step(global_step)
+
+Masks are non-persistent buffers beside the weights (``<param>_mask``), so ``state_dict()``
+keys, ``load_state_dict``, ``deepcopy`` and Polyak updates are untouched; the pruner's own state
+(masks, counters, statistics, rewind point) is in :meth:`Pruner.state_dict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from prunerl.core.config import PruningConfig
+from prunerl.core.distributions import distributions
+from prunerl.core.gradients import GradientStats
+from prunerl.core.methods import MaskContext
+from prunerl.core.targets import Target, as_networks, find_parameter, matches, select_targets
+
+
+class Pruner:
+    """Keeps masks on chosen parameters, updates them on schedule, and keeps pruned weights at 0."""
+
+    def __init__(
+        self,
+        networks: nn.Module | Mapping[str, nn.Module],
+        config: PruningConfig | None = None,
+        **overrides: Any,
+    ) -> None:
+        if config is None:
+            config = PruningConfig(**overrides)
+        elif overrides:
+            config = PruningConfig.from_dict({**config.to_dict(), **overrides})
+        self.config = config
+        self.networks = as_networks(networks)
+        self.targets, self.groups, group_targets = self._select()
+        self.schedules = [config.build_schedule(s) for s in group_targets]
+        self.method = config.build_method()
+        criterion = self.method.criterion
+        self.stats = (
+            GradientStats(self.targets, taylor=criterion.needs_taylor)
+            if self.method.needs_gradients
+            else None
+        )
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.optimizers: list[torch.optim.Optimizer] = []
+        self._follower_params: list[tuple[nn.Module, str, int]] = []
+        self.last_step = -1
+        self.num_updates = 0
+        self.rewind_state: dict[str, torch.Tensor] | None = None
+        for t in self.targets:
+            t.module.register_buffer(f"{t.param_name}_mask", t.mask, persistent=False)
+        self._refresh_float_masks()
+        initial = self.method.init_masks(self._context(0)) if self.method.sparse_from_start else None
+        if initial is not None:
+            self._set_masks(initial)
+
+    # ----------------------------------------------------------------- selection
+    def _select(self) -> tuple[list[Target], list[list[int]], list[float]]:
+        c = self.config
+        targets = select_targets(
+            self.networks,
+            module_types=c.module_types,
+            include=c.include,
+            exclude=c.exclude,
+            exclude_first=c.exclude_first,
+            exclude_last=c.exclude_last,
+            prune_bias=c.prune_bias,
+        )
+        if not isinstance(c.sparsity, dict):
+            return targets, [list(range(len(targets)))], [c.sparsity]
+        keys = list(c.sparsity)
+        owner = {}
+        for i, t in enumerate(targets):
+            key = next((k for k in keys if matches(t.name, t.network, [k])), None)
+            if key is not None:
+                owner[i] = key
+        if not owner:
+            raise ValueError(
+                f"sparsity keys {keys} match no selected parameter; use network names "
+                f"{list(self.networks)} or patterns over names such as {targets[0].name!r}"
+            )
+        kept = [targets[i] for i in sorted(owner)]
+        used = [k for k in keys if k in owner.values()]
+        groups = [[j for j, i in enumerate(sorted(owner)) if owner[i] == k] for k in used]
+        return kept, groups, [c.sparsity[k] for k in used]
+
+    # ----------------------------------------------------------------- contract
+    def attach_optimizer(self, optimizer: torch.optim.Optimizer) -> Pruner:
+        """Zero this optimizer's state (momentum, Adam moments) wherever weights are pruned."""
+        self.optimizers.append(optimizer)
+        self._zero_optimizer_state([t.mask for t in self.targets])
+        return self
+
+    def follow(self, copy: nn.Module, source: str = "") -> Pruner:
+        """Give ``copy`` (e.g. a target network) the masks of network ``source`` from now on."""
+        if source not in self.networks:
+            raise ValueError(f"unknown source network {source!r}; known: {list(self.networks)}")
+        prefix = f"{source}." if source else ""
+        for i, t in enumerate(self.targets):
+            if t.network != source:
+                continue
+            local = t.name[len(prefix) :]
+            try:
+                module, p_name = find_parameter(copy, local)
+            except KeyError:
+                raise ValueError(
+                    f"follower has no parameter {local!r}; it must have the architecture of "
+                    f"network {source!r}"
+                ) from None
+            if getattr(module, p_name).shape != t.mask.shape:
+                raise ValueError(f"follower parameter {local!r} has another shape than {t.name!r}")
+            module.register_buffer(f"{p_name}_mask", t.mask, persistent=False)
+            self._follower_params.append((module, p_name, i))
+        self._refresh_float_masks()
+        self.apply_masks()
+        return self
+
+    def observe_gradients(self) -> None:
+        """Record gradients for gradient-based criteria (no-op for the others)."""
+        if self.stats is not None:
+            self.stats.observe()
+
+    def step(self, step: int | None = None) -> bool:
+        """Advance to ``step`` (or by one); update masks on schedule; enforce masks.
+
+        Returns True when the masks changed at this call.
+        """
+        step = self.last_step + 1 if step is None else int(step)
+        if self.config.rewind_step is not None and self.rewind_state is None:
+            if step >= self.config.rewind_step:
+                self.record_rewind_point()
+        changed = False
+        point = self.schedules[0].next_update(self.last_step)
+        if point is not None and point <= step:
+            changed = self.update_masks(step=step)
+        self.last_step = max(self.last_step, step)
+        self.apply_masks()
+        return changed
+
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        """Multiply every masked parameter (and its followers) by its mask: one foreach call."""
+        torch._foreach_mul_(self._params(), self._float_masks)
+
+    # ----------------------------------------------------------------- updates
+    def update_masks(self, sparsity: float | None = None, step: int | None = None) -> bool:
+        """Update masks now (to ``sparsity`` if given, else the schedule's value at ``step``)."""
+        step = self.last_step if step is None else step
+        ctx = self._context(step, sparsity)
+        new = self.method.update(ctx)
+        changed = any(bool((n != t.mask).any()) for n, t in zip(new, self.targets, strict=True))
+        self._set_masks(new)
+        self.num_updates += 1
+        if self.stats is not None:
+            self.stats.reset()
+        if self.method.rewinds and self.rewind_state is not None:
+            self.rewind()
+        return changed
+
+    def _context(self, step: int, sparsity: float | None = None) -> MaskContext:
+        if sparsity is not None:
+            group_sparsity = [sparsity] * len(self.groups)
+        else:
+            group_sparsity = [s.sparsity_at(step) for s in self.schedules]
+        return MaskContext(
+            targets=self.targets,
+            stats=self.stats,
+            groups=self.groups,
+            group_sparsity=group_sparsity,
+            scope=self.config.scope,
+            distribution=distributions.get(self.config.distribution),
+            generator=self.generator,
+            step=step,
+        )
+
+    @torch.no_grad()
+    def _set_masks(self, new: list[torch.Tensor]) -> None:
+        keep_state = [old & n for old, n in zip((t.mask for t in self.targets), new, strict=True)]
+        for t, n in zip(self.targets, new, strict=True):
+            t.mask.copy_(n)
+        self._refresh_float_masks()
+        self.apply_masks()
+        self._zero_optimizer_state(keep_state)
+
+    @torch.no_grad()
+    def _zero_optimizer_state(self, keep: list[torch.Tensor]) -> None:
+        """Zero optimizer state where ``keep`` is False: pruned and freshly grown weights."""
+        by_param = {id(t.param): k for t, k in zip(self.targets, keep, strict=True)}
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    k = by_param.get(id(p))
+                    if k is None:
+                        continue
+                    for value in opt.state.get(p, {}).values():
+                        if isinstance(value, torch.Tensor) and value.shape == k.shape:
+                            value.mul_(k.to(value.dtype))
+
+    def _params(self) -> list[torch.Tensor]:
+        own = [t.param for t in self.targets]
+        return own + [getattr(m, n) for m, n, _ in self._follower_params]
+
+    def _refresh_float_masks(self) -> None:
+        own = [t.mask.to(t.param.dtype) for t in self.targets]
+        self._float_masks = own + [own[i] for _, _, i in self._follower_params]
+
+    # ----------------------------------------------------------------- lottery tickets
+    def record_rewind_point(self) -> None:
+        """Remember current weights; :meth:`rewind` restores survivors to them."""
+        self.rewind_state = {t.name: t.param.detach().clone() for t in self.targets}
+
+    @torch.no_grad()
+    def rewind(self) -> None:
+        """Set surviving weights back to the rewind point (pruned ones stay 0)."""
+        if self.rewind_state is None:
+            raise RuntimeError("no rewind point: set rewind_step or call record_rewind_point()")
+        for t in self.targets:
+            t.param.copy_(self.rewind_state[t.name] * t.mask)
+        self._zero_optimizer_state([torch.zeros_like(t.mask) for t in self.targets])
+        self.apply_masks()
+
+    # ----------------------------------------------------------------- reporting
+    def layer_sparsity(self) -> dict[str, float]:
+        return {t.name: 1.0 - t.nonzero / t.numel for t in self.targets}
+
+    def sparsity(self) -> float:
+        """Fraction of masked-out weights over all selected parameters."""
+        total = sum(t.numel for t in self.targets)
+        return 1.0 - sum(t.nonzero for t in self.targets) / total
+
+    def target_sparsity(self, step: int | None = None) -> float:
+        s = self.last_step if step is None else step
+        return max(sch.sparsity_at(s) for sch in self.schedules)
+
+    @property
+    def masks(self) -> dict[str, torch.Tensor]:
+        return {t.name: t.mask for t in self.targets}
+
+    # ----------------------------------------------------------------- persistence
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: masks, counters, gradient sums, rewind point, RNG."""
+        return {
+            "masks": {t.name: t.mask.clone() for t in self.targets},
+            "last_step": self.last_step,
+            "num_updates": self.num_updates,
+            "stats": self.stats.state_dict() if self.stats is not None else None,
+            "rewind": self.rewind_state,
+            "generator": self.generator.get_state(),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        masks = state["masks"]
+        names = [t.name for t in self.targets]
+        if sorted(masks) != sorted(names):
+            missing = sorted(set(names) - set(masks))
+            extra = sorted(set(masks) - set(names))
+            raise ValueError(
+                f"pruner state does not fit these networks (missing masks {missing[:4]}, "
+                f"unexpected {extra[:4]}): load it into the architecture it was saved from"
+            )
+        for t in self.targets:
+            m = masks[t.name]
+            if tuple(m.shape) != tuple(t.mask.shape):
+                raise ValueError(
+                    f"mask {t.name!r} has shape {tuple(m.shape)}, the parameter has "
+                    f"{tuple(t.mask.shape)}: the checkpoint is from another architecture"
+                )
+        self._set_masks([masks[t.name].to(torch.bool).to(t.mask.device) for t in self.targets])
+        self.last_step = int(state["last_step"])
+        self.num_updates = int(state["num_updates"])
+        if self.stats is not None and state.get("stats") is not None:
+            self.stats.load_state_dict(state["stats"])
+        self.rewind_state = state.get("rewind")
+        self.generator.set_state(state["generator"])
+
+    def __repr__(self) -> str:
+        return (
+            f"Pruner(method={self.config.method!r}, targets={len(self.targets)}, "
+            f"sparsity={self.sparsity():.3f})"
+        )
