@@ -36,12 +36,19 @@ def demo(
     rows = {}
     for label, prune in (("dense", False), (f"gmp {sparsity:.0%}", True)):
         torch.manual_seed(seed)
-        model = nn.Sequential(nn.Linear(4, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2))
+        model = nn.Sequential(
+            nn.Linear(4, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2)
+        )
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         pruner = None
         if prune:
-            cfg = PruningConfig(method="gmp", sparsity=sparsity, begin_step=steps // 5,
-                                end_step=3 * steps // 4, update_every=100)
+            cfg = PruningConfig(
+                method="gmp",
+                sparsity=sparsity,
+                begin_step=steps // 5,
+                end_step=3 * steps // 4,
+                update_every=100,
+            )
             pruner = Pruner(model, cfg).attach_optimizer(opt)
         start = time.perf_counter()
         for step in range(steps):
@@ -58,10 +65,24 @@ def demo(
         cost = measure(model, x[:1])
         rows[label] = (mse, cost, wall, _latency_us(model, x[:1]))
     table = Table(title="prunerl demo: toy regression, dense vs pruned during training")
-    for col in ("model", "mse", "sparsity", "params nonzero/total", "FLOPs", "train s", "batch-1 µs"):
+    for col in (
+        "model",
+        "mse",
+        "sparsity",
+        "params nonzero/total",
+        "FLOPs",
+        "train s",
+        "batch-1 µs",
+    ):
         table.add_column(col, justify="right")
     for label, (mse, cost, wall, lat) in rows.items():
-        table.add_row(label, f"{mse:.4f}", f"{cost.sparsity:.1%}",
-                      f"{cost.params_nonzero}/{cost.params_total}",
-                      f"{cost.flops_sparse}", f"{wall:.1f}", f"{lat:.0f}")
+        table.add_row(
+            label,
+            f"{mse:.4f}",
+            f"{cost.sparsity:.1%}",
+            f"{cost.params_nonzero}/{cost.params_total}",
+            f"{cost.flops_sparse}",
+            f"{wall:.1f}",
+            f"{lat:.0f}",
+        )
     console.print(table)

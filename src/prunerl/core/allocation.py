@@ -9,7 +9,7 @@ import torch
 
 def keep_count(numel: int, sparsity: float) -> int:
     """Number of weights kept at ``sparsity`` (rounded, so the error is under one weight)."""
-    return int(round((1.0 - sparsity) * numel))
+    return round((1.0 - sparsity) * numel)
 
 
 def mask_topk(scores: torch.Tensor, k: int) -> torch.Tensor:
@@ -23,7 +23,9 @@ def mask_topk(scores: torch.Tensor, k: int) -> torch.Tensor:
 
 def masked_scores(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Scores with already-pruned entries at -inf, so pruning never revives a weight."""
-    return torch.where(mask, scores.float(), torch.full_like(scores, float("-inf"), dtype=torch.float))
+    return torch.where(
+        mask, scores.float(), torch.full_like(scores, float("-inf"), dtype=torch.float)
+    )
 
 
 def layer_masks(

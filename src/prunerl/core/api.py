@@ -42,7 +42,16 @@ def summary(model: nn.Module) -> str:
         rows.append((name, "x".join(map(str, p.shape)), str(n), str(nz), f"{1 - nz / n:.1%}"))
     rows.append(("total", "", str(total), str(nonzero), f"{1 - nonzero / max(total, 1):.1%}"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-    lines.insert(1, "-" * len(lines[0]))
-    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells)
+
+    lines = [fmt(r) for r in rows]
+    rule = "-" * len(lines[0])
+    lines.insert(1, rule)
+    lines.insert(len(lines) - 1, rule)
     return "\n".join(lines)

@@ -55,7 +55,9 @@ class PruningConfig:
         if isinstance(self.sparsity, dict):
             if not self.sparsity:
                 raise ValueError("sparsity dict is empty; give at least one {name: sparsity}")
-            self.sparsity = {k: check_sparsity(v, f"sparsity[{k!r}]") for k, v in self.sparsity.items()}
+            self.sparsity = {
+                k: check_sparsity(v, f"sparsity[{k!r}]") for k, v in self.sparsity.items()
+            }
         else:
             self.sparsity = check_sparsity(self.sparsity)
         if self.scope not in SCOPES:
@@ -90,14 +92,16 @@ class PruningConfig:
         try:
             return cls(**kwargs)
         except TypeError as exc:
-            raise ValueError(f"bad criterion_kwargs {kwargs} for criterion {cls.__name__}: {exc}") from None
+            raise ValueError(
+                f"bad criterion_kwargs {kwargs} for criterion {cls.__name__}: {exc}"
+            ) from None
 
     def build_method(self) -> Method:
         cls = self.method_class()
         criterion = self.build_criterion()
         if cls in (methods.get("set"), methods.get("rigl")):
             end = self.end_step if self.end_step is not None else 10**12
-            return cls(criterion, drop_fraction=self.drop_fraction, begin=self.begin_step, end=end)  # type: ignore[call-arg]
+            return cls(criterion, drop_fraction=self.drop_fraction, begin=self.begin_step, end=end)
         return cls(criterion)
 
     def schedule_name(self) -> str:
@@ -105,19 +109,19 @@ class PruningConfig:
 
     def build_schedule(self, sparsity: float) -> Schedule:
         name = self.schedule_name()
-        cls = schedules.get(name)
+        cls: Any = schedules.get(name)
         begin, end = self.begin_step, self.end_step
         if name == "one_shot":
-            return cls(sparsity, begin_step=begin)  # type: ignore[call-arg]
+            return cls(sparsity, begin_step=begin)
         if name == "constant":
-            return cls(sparsity, begin, end if end is not None else 10**12, self.update_every)  # type: ignore[call-arg]
+            return cls(sparsity, begin, end if end is not None else 10**12, self.update_every)
         if end is None:
             raise ValueError(f"the {name!r} schedule needs end_step (the step pruning stops at)")
         if name == "polynomial":
-            return cls(sparsity, begin, end, self.update_every, self.initial_sparsity, self.power)  # type: ignore[call-arg]
+            return cls(sparsity, begin, end, self.update_every, self.initial_sparsity, self.power)
         if name == "iterative":
-            return cls(sparsity, begin, end, self.rounds)  # type: ignore[call-arg]
-        return cls(sparsity=sparsity, begin_step=begin, end_step=end)  # type: ignore[call-arg]
+            return cls(sparsity, begin, end, self.rounds)
+        return cls(sparsity=sparsity, begin_step=begin, end_step=end)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -66,7 +66,7 @@ def forward_flops(model: nn.Module, example: torch.Tensor) -> tuple[int, int]:
     counts = [0, 0]
 
     def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        w = module.weight  # type: ignore[union-attr]
+        w = module.weight
         assert isinstance(w, torch.Tensor)
         nnz = int(torch.count_nonzero(w))
         if isinstance(module, nn.Linear):
@@ -78,9 +78,7 @@ def forward_flops(model: nn.Module, example: torch.Tensor) -> tuple[int, int]:
         counts[1] += 2 * nnz * per_item
 
     handles = [
-        m.register_forward_hook(hook)  # type: ignore[arg-type]
-        for m in model.modules()
-        if isinstance(m, (nn.Linear, *_CONV))
+        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Linear, *_CONV))
     ]
     try:
         model(example)

@@ -59,7 +59,9 @@ class Pruner:
         for t in self.targets:
             t.module.register_buffer(f"{t.param_name}_mask", t.mask, persistent=False)
         self._refresh_float_masks()
-        initial = self.method.init_masks(self._context(0)) if self.method.sparse_from_start else None
+        initial = (
+            self.method.init_masks(self._context(0)) if self.method.sparse_from_start else None
+        )
         if initial is not None:
             self._set_masks(initial)
 
@@ -135,9 +137,9 @@ class Pruner:
         Returns True when the masks changed at this call.
         """
         step = self.last_step + 1 if step is None else int(step)
-        if self.config.rewind_step is not None and self.rewind_state is None:
-            if step >= self.config.rewind_step:
-                self.record_rewind_point()
+        rewind_at = self.config.rewind_step
+        if rewind_at is not None and self.rewind_state is None and step >= rewind_at:
+            self.record_rewind_point()
         changed = False
         point = self.schedules[0].next_update(self.last_step)
         if point is not None and point <= step:

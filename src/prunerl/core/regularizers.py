@@ -15,12 +15,18 @@ def _layers(modules: nn.Module | Iterable[nn.Module]) -> list[nn.Module]:
     return [m for root in roots for m in root.modules() if isinstance(m, _PRUNABLE)]
 
 
+def _weight(module: nn.Module) -> torch.Tensor:
+    w = module.weight
+    assert isinstance(w, torch.Tensor)
+    return w
+
+
 def l1_penalty(modules: nn.Module | Iterable[nn.Module], strength: float = 1e-4) -> torch.Tensor:
     """``strength * Σ|w|`` over Linear/Conv weights: drives single weights to zero."""
     layers = _layers(modules)
     if not layers:
         raise ValueError("l1_penalty found no Linear/Conv layers in the given modules")
-    total = torch.stack([m.weight.abs().sum() for m in layers]).sum()  # type: ignore[operator]
+    total = torch.stack([_weight(m).abs().sum() for m in layers]).sum()
     return strength * total
 
 
@@ -40,7 +46,7 @@ def group_lasso_penalty(
         raise ValueError("group_lasso_penalty found no Linear/Conv layers in the given modules")
     terms = []
     for m in layers:
-        w = m.weight  # type: ignore[union-attr]
+        w = m.weight
         assert isinstance(w, torch.Tensor)
         groups = w.transpose(0, 1) if dim == "in" else w
         flat = groups.reshape(groups.shape[0], -1)

@@ -25,7 +25,7 @@ class Target:
 
     @property
     def param(self) -> torch.Tensor:
-        return getattr(self.module, self.param_name)  # type: ignore[no-any-return]
+        return getattr(self.module, self.param_name)
 
     @property
     def numel(self) -> int:

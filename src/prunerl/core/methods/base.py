@@ -35,7 +35,8 @@ class MaskContext:
         """Per-target sparsity: the distribution applied inside each group."""
         out = [0.0] * len(self.targets)
         for group, sparsity in zip(self.groups, self.group_sparsity, strict=True):
-            for i, s in zip(group, self.distribution([self.targets[i] for i in group], sparsity)):
+            members = [self.targets[i] for i in group]
+            for i, s in zip(group, self.distribution(members, sparsity), strict=True):
                 out[i] = s
         return out
 

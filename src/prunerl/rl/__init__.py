@@ -1,0 +1,17 @@
+"""Reinforcement learning: agents (DQN, PPO, SAC), networks, buffers, envs and evaluation."""
+
+from prunerl.rl.base import Agent, agents, seed_everything
+from prunerl.rl.callbacks import Callback, CallbackList
+from prunerl.rl.envs import make_env, make_vec_env
+from prunerl.rl.evaluate import evaluate_policy
+
+__all__ = [
+    "Agent",
+    "Callback",
+    "CallbackList",
+    "agents",
+    "evaluate_policy",
+    "make_env",
+    "make_vec_env",
+    "seed_everything",
+]

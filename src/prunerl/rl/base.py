@@ -1,0 +1,174 @@
+"""The agent interface shared by DQN, PPO and SAC, and the glue to the pruning core."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from prunerl.core import Pruner, PruningConfig
+from prunerl.registry import Registry
+from prunerl.rl.callbacks import Callback
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch so one seed fixes a run on CPU."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class Agent(ABC):
+    """A learning agent whose networks are exposed by name for pruning.
+
+    Subclasses set ``algo``, ``config_cls`` (a hyperparameter dataclass), ``prunable`` (the
+    networks pruned by default) and ``followers`` (copy -> source, e.g. target networks), build
+    ``self.networks`` and ``self.optimizers`` in ``__init__``, then call :meth:`setup_pruning`.
+    """
+
+    algo: ClassVar[str]
+    config_cls: ClassVar[type]
+    prunable: ClassVar[tuple[str, ...]]
+    followers: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        env_id: str,
+        config: Any = None,
+        *,
+        pruning: PruningConfig | None = None,
+        prune_networks: Sequence[str] | None = None,
+        seed: int = 0,
+        env_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.env_id = env_id
+        self.config = config if config is not None else self.config_cls()
+        if not isinstance(self.config, self.config_cls):
+            raise TypeError(f"{self.algo} needs a {self.config_cls.__name__}, got {type(config)}")
+        self.pruning = pruning
+        self.prune_networks = tuple(prune_networks) if prune_networks else None
+        self.seed = seed
+        self.env_kwargs = env_kwargs or {}
+        self.networks: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.pruner: Pruner | None = None
+        self.num_timesteps = 0
+        self.num_updates = 0
+        self.rng = np.random.default_rng(seed)
+        seed_everything(seed)
+
+    # ------------------------------------------------------------------ pruning glue
+    def setup_pruning(self) -> None:
+        """Build the pruner over the chosen networks; targets follow; optimizers attached."""
+        if self.pruning is None:
+            return
+        names = self._pruned_network_names()
+        self.pruner = Pruner({n: self.networks[n] for n in names}, self.pruning)
+        for copy, source in self.followers.items():
+            if source in names:
+                self.pruner.follow(self.networks[copy], source=source)
+        for opt in self.optimizers.values():
+            self.pruner.attach_optimizer(opt)
+
+    def _pruned_network_names(self) -> tuple[str, ...]:
+        assert self.pruning is not None
+        valid = [n for n in self.networks if n not in self.followers]
+        if isinstance(self.pruning.sparsity, dict):
+            names = tuple(k for k in self.pruning.sparsity if k in self.networks)
+            names = names or (self.prune_networks or self.prunable)
+        else:
+            names = self.prune_networks or self.prunable
+        bad = [n for n in names if n not in valid]
+        if bad:
+            raise ValueError(
+                f"{self.algo} has no prunable network(s) {bad}; choose from {valid} "
+                "(target networks follow their source automatically)"
+            )
+        return names
+
+    def pruning_step(self) -> None:
+        """Call after every optimizer step: schedule in env steps, masks re-applied."""
+        if self.pruner is not None:
+            self.pruner.step(self.num_timesteps)
+
+    # ------------------------------------------------------------------ interface
+    @abstractmethod
+    def learn(self, total_timesteps: int, callback: Callback | None = None) -> Agent:
+        """Train until ``num_timesteps`` reaches ``total_timesteps`` (continues if resumed)."""
+
+    @abstractmethod
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        """Actions for a batch of observations (or one observation)."""
+
+    @abstractmethod
+    def policy_network(self) -> nn.Module:
+        """The network that maps observations to Q-values, logits or action means (for export)."""
+
+    @property
+    @abstractmethod
+    def observation_space(self) -> gym.Space:
+        """The (single-env) observation space the agent was built for."""
+
+    @property
+    @abstractmethod
+    def action_space(self) -> gym.Space:
+        """The (single-env) action space the agent was built for."""
+
+    # ------------------------------------------------------------------ persistence
+    def state_dict(self) -> dict[str, Any]:
+        """Networks, optimizers, pruner, counters and RNG states (tensors and plain data only)."""
+        return {
+            "algo": self.algo,
+            "config": dataclasses.asdict(self.config),
+            "networks": {n: net.state_dict() for n, net in self.networks.items()},
+            "optimizers": {n: opt.state_dict() for n, opt in self.optimizers.items()},
+            "pruner": self.pruner.state_dict() if self.pruner is not None else None,
+            "counters": {"num_timesteps": self.num_timesteps, "num_updates": self.num_updates},
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "numpy": self.rng.bit_generator.state,
+            },
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`; a checkpoint from another architecture gets a clear error."""
+        if state.get("algo") != self.algo:
+            raise ValueError(f"checkpoint is for {state.get('algo')!r}, not {self.algo!r}")
+        for name, net in self.networks.items():
+            try:
+                net.load_state_dict(state["networks"][name])
+            except (KeyError, RuntimeError) as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise ValueError(
+                    f"checkpoint does not fit network {name!r} ({first}); it was saved from "
+                    "another architecture: use the same env, algo and network sizes"
+                ) from None
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        if self.pruner is not None:
+            if state.get("pruner") is None:
+                raise ValueError("checkpoint has no pruner state but this agent prunes")
+            self.pruner.load_state_dict(state["pruner"])
+        self.num_timesteps = int(state["counters"]["num_timesteps"])
+        self.num_updates = int(state["counters"]["num_updates"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        self.load_extra_state(state.get("extra") or {})
+
+    def extra_state(self) -> dict[str, Any]:
+        """Algorithm-specific state to checkpoint (e.g. SAC's entropy coefficient)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        return None
+
+
+agents: Registry[type[Agent]] = Registry("algorithm")

@@ -1,0 +1,77 @@
+"""A preallocated numpy replay buffer (off-policy agents: DQN, SAC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Batch:
+    obs: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_obs: torch.Tensor
+    terminated: torch.Tensor  # 1.0 where the episode ended in a terminal state (no bootstrap)
+
+
+class ReplayBuffer:
+    """Circular buffer of transitions; stores ``terminated`` only, so truncation bootstraps."""
+
+    def __init__(
+        self,
+        capacity: int,
+        obs_shape: tuple[int, ...],
+        action_shape: tuple[int, ...] = (),
+        obs_dtype: type = np.float32,
+        action_dtype: type = np.int64,
+        seed: int = 0,
+    ) -> None:
+        if capacity <= 0:
+            raise ValueError(f"buffer capacity must be positive, got {capacity}")
+        self.capacity = capacity
+        self.obs: np.ndarray = np.zeros((capacity, *obs_shape), dtype=obs_dtype)
+        self.next_obs: np.ndarray = np.zeros((capacity, *obs_shape), dtype=obs_dtype)
+        self.actions: np.ndarray = np.zeros((capacity, *action_shape), dtype=action_dtype)
+        self.rewards = np.zeros(capacity, dtype=np.float32)
+        self.terminated = np.zeros(capacity, dtype=np.float32)
+        self.pos = 0
+        self.full = False
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.capacity if self.full else self.pos
+
+    def add(
+        self,
+        obs: np.ndarray,
+        action: np.ndarray,
+        reward: float,
+        next_obs: np.ndarray,
+        terminated: bool,
+    ) -> None:
+        i = self.pos
+        self.obs[i] = obs
+        self.actions[i] = action
+        self.rewards[i] = reward
+        self.next_obs[i] = next_obs
+        self.terminated[i] = float(terminated)
+        self.pos = (i + 1) % self.capacity
+        self.full = self.full or self.pos == 0
+
+    def sample(self, batch_size: int) -> Batch:
+        idx = self.rng.integers(0, len(self), size=batch_size)
+        return Batch(
+            obs=torch.as_tensor(self.obs[idx]),
+            actions=torch.as_tensor(self.actions[idx]),
+            rewards=torch.as_tensor(self.rewards[idx]),
+            next_obs=torch.as_tensor(self.next_obs[idx]),
+            terminated=torch.as_tensor(self.terminated[idx]),
+        )
+
+    def sample_obs(self, n: int) -> np.ndarray:
+        """Up to ``n`` stored observations (for activation-based importance and agreement)."""
+        idx = self.rng.choice(len(self), size=min(n, len(self)), replace=False)
+        return self.obs[idx]

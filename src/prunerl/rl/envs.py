@@ -1,0 +1,90 @@
+"""Environment construction: any registered Gymnasium id, custom registrations, clear errors."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+
+def import_gym_packages(packages: Sequence[str]) -> None:
+    """Import modules that register custom envs (the RL-Zoo ``--gym-packages`` convention)."""
+    for name in packages:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ValueError(
+                f"cannot import gym package {name!r} ({exc}); install it or fix --gym-packages"
+            ) from None
+
+
+def check_env_id(env_id: str) -> None:
+    """Raise a ValueError suggesting close matches when ``env_id`` is not registered."""
+    import prunerl.rl.test_envs  # noqa: F401  (registers prunerl's own test environments)
+
+    if env_id in gym.registry:
+        return
+    close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"unknown environment id {env_id!r}.{hint} Use a registered Gymnasium id, or pass "
+        "--gym-packages MODULE to import the package that registers it"
+    )
+
+
+def make_env(
+    env_id: str,
+    seed: int | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    wrappers: Sequence[Callable[[gym.Env], gym.Env]] = (),
+) -> gym.Env:
+    """One environment with episode statistics recorded (``info["episode"]`` at episode end)."""
+    check_env_id(env_id)
+    try:
+        env = gym.make(env_id, **(env_kwargs or {}))
+    except gym.error.DependencyNotInstalled as exc:
+        raise ValueError(f"environment {env_id!r} needs an extra package: {exc}") from None
+    except TypeError as exc:
+        raise ValueError(f"bad env_kwargs {env_kwargs} for {env_id!r}: {exc}") from None
+    for wrap in wrappers:
+        env = wrap(env)
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    if seed is not None:
+        env.action_space.seed(seed)
+        env.observation_space.seed(seed)
+    return env
+
+
+def make_vec_env(
+    env_id: str,
+    num_envs: int,
+    seed: int,
+    env_kwargs: dict[str, Any] | None = None,
+    wrappers: Sequence[Callable[[gym.Env], gym.Env]] = (),
+) -> gym.vector.SyncVectorEnv:
+    """``num_envs`` copies in one process; finished episodes reset in the same step.
+
+    Same-step autoreset puts the last observation of a finished episode in
+    ``info["final_obs"]``, which value bootstrapping on truncation needs.
+    """
+    check_env_id(env_id)
+    fns = [(lambda i=i: make_env(env_id, seed + i, env_kwargs, wrappers)) for i in range(num_envs)]
+    return gym.vector.SyncVectorEnv(fns, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+
+
+def obs_shape(space: gym.Space) -> tuple[int, ...]:
+    if not isinstance(space, gym.spaces.Box):
+        raise ValueError(
+            f"observation space {space} is not supported: prunerl agents take Box observations "
+            "(wrap Discrete/Dict spaces with gymnasium's FlattenObservation)"
+        )
+    return tuple(space.shape)
+
+
+def is_image_space(space: gym.Space) -> bool:
+    """Image observations: uint8 Box with 3 dimensions (channels first after frame stacking)."""
+    return isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
