@@ -97,7 +97,7 @@ class PruningConfig:
             ) from None
 
     def build_method(self) -> Method:
-        cls = self.method_class()
+        cls: Any = self.method_class()
         criterion = self.build_criterion()
         if cls in (methods.get("set"), methods.get("rigl")):
             end = self.end_step if self.end_step is not None else 10**12

@@ -46,8 +46,7 @@ def group_lasso_penalty(
         raise ValueError("group_lasso_penalty found no Linear/Conv layers in the given modules")
     terms = []
     for m in layers:
-        w = m.weight
-        assert isinstance(w, torch.Tensor)
+        w = _weight(m)
         groups = w.transpose(0, 1) if dim == "in" else w
         flat = groups.reshape(groups.shape[0], -1)
         terms.append(flat.norm(dim=1).sum() * flat.shape[1] ** 0.5)

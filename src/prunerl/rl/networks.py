@@ -46,7 +46,8 @@ def orthogonal_init(net: nn.Module, gain: float = 2**0.5) -> nn.Module:
     for m in net.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d)):
             nn.init.orthogonal_(m.weight, gain)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
     return net
 
 
