@@ -26,9 +26,10 @@ def prune(
     """
     config = PruningConfig(method=method, sparsity=sparsity, scope=scope, **options)
     pruner = Pruner(model, config)
+    final = max(s.end for s in pruner.schedules)  # each schedule's target is reached by its end
     if not config.method_class().sparse_from_start:
-        pruner.update_masks(sparsity=config.max_sparsity if scope == "global" else None, step=0)
-    pruner.last_step = 0
+        pruner.update_masks(step=final)
+    pruner.last_step = final  # no update point is left: later step() calls only enforce masks
     return pruner
 
 

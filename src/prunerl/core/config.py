@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -49,7 +50,13 @@ class PruningConfig:
 
     def __post_init__(self) -> None:
         if self.method not in methods and self.method not in criteria:
-            methods.get(self.method)  # raises with the list of valid names
+            names = [*methods.names(), *criteria.names()]
+            close = difflib.get_close_matches(str(self.method).lower(), names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"unknown method {self.method!r}; choose a method ({', '.join(methods.names())}) "
+                f"or a criterion ({', '.join(criteria.names())}).{hint}"
+            )
         if self.criterion is not None:
             criteria.get(self.criterion)
         if isinstance(self.sparsity, dict):
@@ -63,6 +70,12 @@ class PruningConfig:
         if self.scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}, got {self.scope!r}")
         distributions.get(self.distribution)
+        if self.scope == "global" and self.distribution != "uniform":
+            raise ValueError(
+                f"distribution {self.distribution!r} spreads sparsity over layers, but "
+                "scope='global' ranks all layers together; use scope='layer' with it, "
+                "or leave distribution='uniform'"
+            )
         if self.schedule is not None:
             schedules.get(self.schedule)
         check_step(self.begin_step, "begin_step")

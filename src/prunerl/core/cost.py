@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -72,8 +73,8 @@ def forward_flops(model: nn.Module, example: torch.Tensor) -> tuple[int, int]:
         if isinstance(module, nn.Linear):
             batch = output.shape[0] if output.dim() > 1 else 1
             per_item = output.numel() // (output.shape[-1] * batch)
-        else:  # conv: every weight is used once per output position
-            per_item = output[0, 0].numel()
+        else:  # conv: every weight is used once per output position (batched or not)
+            per_item = math.prod(output.shape[-(w.dim() - 2) :])
         counts[0] += 2 * w.numel() * per_item
         counts[1] += 2 * nnz * per_item
 

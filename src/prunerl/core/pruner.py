@@ -23,7 +23,14 @@ from prunerl.core.config import PruningConfig
 from prunerl.core.distributions import distributions
 from prunerl.core.gradients import GradientStats
 from prunerl.core.methods import MaskContext
-from prunerl.core.targets import Target, as_networks, find_parameter, matches, select_targets
+from prunerl.core.optim_state import zero_state_where
+from prunerl.core.targets import (
+    Target,
+    as_networks,
+    find_parameter,
+    group_by_sparsity,
+    select_targets,
+)
 
 
 class Pruner:
@@ -59,6 +66,8 @@ class Pruner:
         for t in self.targets:
             t.module.register_buffer(f"{t.param_name}_mask", t.mask, persistent=False)
         self._refresh_float_masks()
+        if self.method.rewinds and config.rewind_step is None:
+            self.record_rewind_point()  # rewind to initialisation (Frankle & Carbin 2019)
         initial = (
             self.method.init_masks(self._context(0)) if self.method.sparse_from_start else None
         )
@@ -79,21 +88,7 @@ class Pruner:
         )
         if not isinstance(c.sparsity, dict):
             return targets, [list(range(len(targets)))], [c.sparsity]
-        keys = list(c.sparsity)
-        owner = {}
-        for i, t in enumerate(targets):
-            key = next((k for k in keys if matches(t.name, t.network, [k])), None)
-            if key is not None:
-                owner[i] = key
-        if not owner:
-            raise ValueError(
-                f"sparsity keys {keys} match no selected parameter; use network names "
-                f"{list(self.networks)} or patterns over names such as {targets[0].name!r}"
-            )
-        kept = [targets[i] for i in sorted(owner)]
-        used = [k for k in keys if k in owner.values()]
-        groups = [[j for j, i in enumerate(sorted(owner)) if owner[i] == k] for k in used]
-        return kept, groups, [c.sparsity[k] for k in used]
+        return group_by_sparsity(targets, c.sparsity, list(self.networks))
 
     # ----------------------------------------------------------------- contract
     def attach_optimizer(self, optimizer: torch.optim.Optimizer) -> Pruner:
@@ -131,20 +126,33 @@ class Pruner:
         if self.stats is not None:
             self.stats.observe()
 
+    @property
+    def last_step(self) -> int:
+        """The largest step passed to :meth:`step` so far (-1 before the first)."""
+        return self._last_step
+
+    @last_step.setter
+    def last_step(self, value: int) -> None:
+        self._last_step = int(value)
+        self._next_point = self.schedules[0].next_update(self._last_step)
+
     def step(self, step: int | None = None) -> bool:
         """Advance to ``step`` (or by one); update masks on schedule; enforce masks.
 
-        Returns True when the masks changed at this call.
+        An update fires the first time ``step`` reaches or passes an update point, so callers
+        that advance in strides lose none. Returns True when the masks changed at this call.
         """
-        step = self.last_step + 1 if step is None else int(step)
+        step = self._last_step + 1 if step is None else int(step)
         rewind_at = self.config.rewind_step
         if rewind_at is not None and self.rewind_state is None and step >= rewind_at:
+            self.apply_masks()
             self.record_rewind_point()
         changed = False
-        point = self.schedules[0].next_update(self.last_step)
-        if point is not None and point <= step:
+        if self._next_point is not None and self._next_point <= step:
             changed = self.update_masks(step=step)
-        self.last_step = max(self.last_step, step)
+            self.last_step = max(self._last_step, step)  # finds the next update point
+        elif step > self._last_step:
+            self._last_step = step  # the next update point lies after ``step``: unchanged
         self.apply_masks()
         return changed
 
@@ -156,7 +164,8 @@ class Pruner:
     # ----------------------------------------------------------------- updates
     def update_masks(self, sparsity: float | None = None, step: int | None = None) -> bool:
         """Update masks now (to ``sparsity`` if given, else the schedule's value at ``step``)."""
-        step = self.last_step if step is None else step
+        step = self._last_step if step is None else step
+        self.apply_masks()  # weights pruned so far are exactly 0 before scoring or regrowing
         ctx = self._context(step, sparsity)
         new = self.method.update(ctx)
         changed = any(bool((n != t.mask).any()) for n, t in zip(new, self.targets, strict=True))
@@ -185,27 +194,21 @@ class Pruner:
         )
 
     @torch.no_grad()
-    def _set_masks(self, new: list[torch.Tensor]) -> None:
-        keep_state = [old & n for old, n in zip((t.mask for t in self.targets), new, strict=True)]
+    def _set_masks(self, new: list[torch.Tensor], keep: list[torch.Tensor] | None = None) -> None:
+        """Install ``new`` masks; zero optimizer state where ``keep`` is False.
+
+        ``keep`` defaults to old & new: pruned weights and freshly grown ones start clean.
+        """
+        if keep is None:
+            keep = [t.mask & n for t, n in zip(self.targets, new, strict=True)]
         for t, n in zip(self.targets, new, strict=True):
             t.mask.copy_(n)
         self._refresh_float_masks()
         self.apply_masks()
-        self._zero_optimizer_state(keep_state)
+        self._zero_optimizer_state(keep)
 
-    @torch.no_grad()
     def _zero_optimizer_state(self, keep: list[torch.Tensor]) -> None:
-        """Zero optimizer state where ``keep`` is False: pruned and freshly grown weights."""
-        by_param = {id(t.param): k for t, k in zip(self.targets, keep, strict=True)}
-        for opt in self.optimizers:
-            for group in opt.param_groups:
-                for p in group["params"]:
-                    k = by_param.get(id(p))
-                    if k is None:
-                        continue
-                    for value in opt.state.get(p, {}).values():
-                        if isinstance(value, torch.Tensor) and value.shape == k.shape:
-                            value.mul_(k.to(value.dtype))
+        zero_state_where(self.optimizers, [t.param for t in self.targets], keep)
 
     def _params(self) -> list[torch.Tensor]:
         own = [t.param for t in self.targets]
@@ -240,7 +243,7 @@ class Pruner:
         return 1.0 - sum(t.nonzero for t in self.targets) / total
 
     def target_sparsity(self, step: int | None = None) -> float:
-        s = self.last_step if step is None else step
+        s = self._last_step if step is None else step
         return max(sch.sparsity_at(s) for sch in self.schedules)
 
     @property
@@ -277,7 +280,8 @@ class Pruner:
                     f"mask {t.name!r} has shape {tuple(m.shape)}, the parameter has "
                     f"{tuple(t.mask.shape)}: the checkpoint is from another architecture"
                 )
-        self._set_masks([masks[t.name].to(torch.bool).to(t.mask.device) for t in self.targets])
+        new = [masks[t.name].to(device=t.mask.device, dtype=torch.bool) for t in self.targets]
+        self._set_masks(new, keep=new)  # the masks before loading are not history
         self.last_step = int(state["last_step"])
         self.num_updates = int(state["num_updates"])
         if self.stats is not None and state.get("stats") is not None:

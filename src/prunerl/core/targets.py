@@ -78,6 +78,8 @@ def select_targets(
     """
     wanted = set(module_types)
     targets: list[Target] = []
+    candidates: list[str] = []
+    used: set[str] = set()
     for net_name, net in networks.items():
         layers = [(n, m) for n, m in net.named_modules() if type(m).__name__ in wanted]
         if exclude_first:
@@ -90,18 +92,53 @@ def select_targets(
                 if not isinstance(p, torch.Tensor):
                     continue
                 full = qualified(net_name, f"{mod_name}.{p_name}" if mod_name else p_name)
-                if include is not None and not matches(full, net_name, include):
-                    continue
+                candidates.append(full)
+                if include is not None:
+                    hits = [pat for pat in include if matches(full, net_name, [pat])]
+                    used.update(hits)
+                    if not hits:
+                        continue
                 if matches(full, net_name, exclude):
                     continue
                 mask = torch.ones_like(p, dtype=torch.bool)
                 targets.append(Target(full, net_name, module, p_name, mask))
+    unused = [pat for pat in include or () if pat not in used]
+    if unused:
+        raise ValueError(
+            f"include pattern(s) {unused} match no prunable parameter; use network names "
+            f"{list(networks)} or glob patterns over names such as {candidates[:3]}"
+        )
     if not targets:
         raise ValueError(
             "no parameters selected for pruning: check module_types "
             f"{list(module_types)}, include={include}, exclude={list(exclude)}"
         )
     return targets
+
+
+def group_by_sparsity(
+    targets: list[Target], sparsity: Mapping[str, float], networks: Sequence[str]
+) -> tuple[list[Target], list[list[int]], list[float]]:
+    """Split targets by the first sparsity key (network name or glob) that matches each.
+
+    Returns the matched targets, one group of indices into them per key, and each group's
+    sparsity; targets no key matches stay dense. Every key must claim at least one target.
+    """
+    owner: dict[int, str] = {}
+    for i, t in enumerate(targets):
+        key = next((k for k in sparsity if matches(t.name, t.network, [k])), None)
+        if key is not None:
+            owner[i] = key
+    unused = [k for k in sparsity if k not in owner.values()]
+    if unused:
+        raise ValueError(
+            f"sparsity key(s) {unused} match no selected parameter (or only ones an earlier key "
+            f"claims); use network names {list(networks)} or glob patterns over parameter names "
+            f"such as {[t.name for t in targets[:3]]}"
+        )
+    order = sorted(owner)
+    groups = [[j for j, i in enumerate(order) if owner[i] == k] for k in sparsity]
+    return [targets[i] for i in order], groups, [float(v) for v in sparsity.values()]
 
 
 def find_parameter(module: nn.Module, dotted: str) -> tuple[nn.Module, str]:
