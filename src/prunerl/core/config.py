@@ -6,11 +6,18 @@ import difflib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from torch import nn
+
 from prunerl.core.criteria import Criterion, criteria
 from prunerl.core.distributions import distributions
 from prunerl.core.methods import Method, methods
 from prunerl.core.schedules import Schedule, schedules
-from prunerl.core.targets import DEFAULT_MODULE_TYPES
+from prunerl.core.targets import (
+    DEFAULT_MODULE_TYPES,
+    Target,
+    group_by_sparsity,
+    select_targets,
+)
 from prunerl.core.validation import check_positive, check_sparsity, check_step
 
 SCOPES = ("layer", "global")
@@ -92,6 +99,23 @@ class PruningConfig:
     def max_sparsity(self) -> float:
         s = self.sparsity
         return max(s.values()) if isinstance(s, dict) else s
+
+    def select(
+        self, networks: dict[str, nn.Module]
+    ) -> tuple[list[Target], list[list[int]], list[float]]:
+        """The targets to mask, their groups (one per sparsity key) and each group's sparsity."""
+        targets = select_targets(
+            networks,
+            module_types=self.module_types,
+            include=self.include,
+            exclude=self.exclude,
+            exclude_first=self.exclude_first,
+            exclude_last=self.exclude_last,
+            prune_bias=self.prune_bias,
+        )
+        if not isinstance(self.sparsity, dict):
+            return targets, [list(range(len(targets)))], [self.sparsity]
+        return group_by_sparsity(targets, self.sparsity, list(networks))
 
     def method_class(self) -> type[Method]:
         return methods.get("prune") if self.method in criteria else methods.get(self.method)

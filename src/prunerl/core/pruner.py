@@ -24,13 +24,7 @@ from prunerl.core.distributions import distributions
 from prunerl.core.gradients import GradientStats
 from prunerl.core.methods import MaskContext
 from prunerl.core.optim_state import zero_state_where
-from prunerl.core.targets import (
-    Target,
-    as_networks,
-    find_parameter,
-    group_by_sparsity,
-    select_targets,
-)
+from prunerl.core.targets import as_networks, find_parameter
 
 
 class Pruner:
@@ -48,7 +42,7 @@ class Pruner:
             config = PruningConfig.from_dict({**config.to_dict(), **overrides})
         self.config = config
         self.networks = as_networks(networks)
-        self.targets, self.groups, group_targets = self._select()
+        self.targets, self.groups, group_targets = config.select(self.networks)
         self.schedules = [config.build_schedule(s) for s in group_targets]
         self.method = config.build_method()
         criterion = self.method.criterion
@@ -74,22 +68,6 @@ class Pruner:
         if initial is not None:
             self._set_masks(initial)
 
-    # ----------------------------------------------------------------- selection
-    def _select(self) -> tuple[list[Target], list[list[int]], list[float]]:
-        c = self.config
-        targets = select_targets(
-            self.networks,
-            module_types=c.module_types,
-            include=c.include,
-            exclude=c.exclude,
-            exclude_first=c.exclude_first,
-            exclude_last=c.exclude_last,
-            prune_bias=c.prune_bias,
-        )
-        if not isinstance(c.sparsity, dict):
-            return targets, [list(range(len(targets)))], [c.sparsity]
-        return group_by_sparsity(targets, c.sparsity, list(self.networks))
-
     # ----------------------------------------------------------------- contract
     def attach_optimizer(self, optimizer: torch.optim.Optimizer) -> Pruner:
         """Zero this optimizer's state (momentum, Adam moments) wherever weights are pruned."""
@@ -102,21 +80,25 @@ class Pruner:
         if source not in self.networks:
             raise ValueError(f"unknown source network {source!r}; known: {list(self.networks)}")
         prefix = f"{source}." if source else ""
+        found = []
         for i, t in enumerate(self.targets):
             if t.network != source:
                 continue
             local = t.name[len(prefix) :]
             try:
                 module, p_name = find_parameter(copy, local)
+                fits = getattr(module, p_name).shape == t.mask.shape
             except KeyError:
+                fits = False
+            if not fits:
                 raise ValueError(
-                    f"follower has no parameter {local!r}; it must have the architecture of "
-                    f"network {source!r}"
-                ) from None
-            if getattr(module, p_name).shape != t.mask.shape:
-                raise ValueError(f"follower parameter {local!r} has another shape than {t.name!r}")
-            module.register_buffer(f"{p_name}_mask", t.mask, persistent=False)
-            self._follower_params.append((module, p_name, i))
+                    f"follower has no parameter {local!r} of shape {tuple(t.mask.shape)}: it "
+                    f"must have the architecture of network {source!r} (e.g. a deepcopy of it)"
+                )
+            found.append((module, p_name, i))
+        for module, p_name, i in found:  # register only once every parameter fits
+            module.register_buffer(f"{p_name}_mask", self.targets[i].mask, persistent=False)
+        self._follower_params.extend(found)
         self._refresh_float_masks()
         self.apply_masks()
         return self
@@ -163,8 +145,11 @@ class Pruner:
 
     # ----------------------------------------------------------------- updates
     def update_masks(self, sparsity: float | None = None, step: int | None = None) -> bool:
-        """Update masks now (to ``sparsity`` if given, else the schedule's value at ``step``)."""
-        step = self._last_step if step is None else step
+        """Update masks now, to ``sparsity`` if given, else to the schedule's value at ``step``.
+
+        ``step`` defaults to the last step seen (0 before the first :meth:`step`).
+        """
+        step = max(self._last_step, 0) if step is None else step
         self.apply_masks()  # weights pruned so far are exactly 0 before scoring or regrowing
         ctx = self._context(step, sparsity)
         new = self.method.update(ctx)
