@@ -25,6 +25,7 @@ from prunerl.core.gradients import GradientStats
 from prunerl.core.methods import MaskContext
 from prunerl.core.optim_state import zero_state_where
 from prunerl.core.targets import as_networks, find_parameter
+from prunerl.core.validation import check_sparsity
 
 
 class Pruner:
@@ -37,7 +38,7 @@ class Pruner:
         **overrides: Any,
     ) -> None:
         if config is None:
-            config = PruningConfig(**overrides)
+            config = PruningConfig.from_dict(overrides)
         elif overrides:
             config = PruningConfig.from_dict({**config.to_dict(), **overrides})
         self.config = config
@@ -150,6 +151,8 @@ class Pruner:
         ``step`` defaults to the last step seen (0 before the first :meth:`step`).
         """
         step = max(self._last_step, 0) if step is None else step
+        if sparsity is not None:
+            sparsity = check_sparsity(sparsity)
         self.apply_masks()  # weights pruned so far are exactly 0 before scoring or regrowing
         ctx = self._context(step, sparsity)
         new = self.method.update(ctx)

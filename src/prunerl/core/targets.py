@@ -56,8 +56,15 @@ def qualified(network: str, name: str) -> str:
 
 
 def matches(name: str, network: str, patterns: Sequence[str]) -> bool:
-    """True if any glob pattern matches the qualified parameter name or the network name."""
-    return any(fnmatch.fnmatchcase(name, p) or (network and network == p) for p in patterns)
+    """True if a pattern is a glob over the qualified name, the network, or a module path.
+
+    ``"q.*"`` and ``"*.0.weight"`` are globs; ``"actor"`` names a network or, inside a single
+    model such as an ``nn.ModuleDict``, every parameter under the submodule ``actor``.
+    """
+    return any(
+        fnmatch.fnmatchcase(name, p) or network == p != "" or name.startswith(f"{p}.")
+        for p in patterns
+    )
 
 
 def select_targets(

@@ -21,6 +21,11 @@ class Polynomial(Schedule):
     ) -> None:
         self.sparsity = check_sparsity(sparsity)
         self.initial_sparsity = check_sparsity(initial_sparsity, "initial_sparsity")
+        if self.initial_sparsity > self.sparsity:
+            raise ValueError(
+                f"initial_sparsity ({initial_sparsity}) must not exceed the final sparsity "
+                f"({sparsity}): pruned weights are never revived; lower initial_sparsity"
+            )
         begin = check_step(begin_step, "begin_step")
         end = check_step(end_step, "end_step")
         check_interval(begin, end, "polynomial schedule")
