@@ -76,6 +76,16 @@ def make_vec_env(
     return gym.vector.SyncVectorEnv(fns, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
+def finished_episodes(infos: dict[str, Any]) -> list[tuple[float, int]]:
+    """``(return, length)`` of the episodes that ended in one step of :func:`make_vec_env`."""
+    final = infos.get("final_info", {})
+    if "episode" not in final:
+        return []
+    episode = final["episode"]
+    ended = np.flatnonzero(final["_episode"])
+    return [(float(episode["r"][i]), int(episode["l"][i])) for i in ended]
+
+
 def obs_shape(space: gym.Space) -> tuple[int, ...]:
     if not isinstance(space, gym.spaces.Box):
         raise ValueError(

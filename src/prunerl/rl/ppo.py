@@ -1,0 +1,292 @@
+"""Proximal Policy Optimization (Schulman et al. 2017), pruned while it learns.
+
+Vectorised environments with same-step autoreset (truncated episodes bootstrap from the value
+of their final observation), GAE(λ), the clipped surrogate objective with optional value
+clipping, an entropy bonus, advantage normalisation, gradient-norm clipping, linear learning-rate
+and clip-range annealing, and optional running observation / reward normalisation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from prunerl.core import PruningConfig
+from prunerl.rl.base import Agent, agents
+from prunerl.rl.callbacks import Callback
+from prunerl.rl.distributions import Categorical, DiagGaussian
+from prunerl.rl.envs import finished_episodes, is_image_space, make_vec_env, obs_shape
+from prunerl.rl.networks import mlp, orthogonal_init
+from prunerl.rl.normalize import ObsNormalizer, RewardScaler
+from prunerl.rl.optim import adam
+from prunerl.rl.policies import GaussianActor
+from prunerl.rl.ppo_config import PPOConfig
+from prunerl.rl.rollout import RolloutBuffer
+from prunerl.rl.schedules import LinearSchedule
+
+
+def clipped_surrogate_loss(
+    log_probs: torch.Tensor, old_log_probs: torch.Tensor, advantages: torch.Tensor, clip: float
+) -> torch.Tensor:
+    """``-mean(min(r A, clip(r, 1 - ε, 1 + ε) A))`` with ``r = π(a|s) / π_old(a|s)``."""
+    ratio = (log_probs - old_log_probs).exp()
+    clipped = ratio.clamp(1.0 - clip, 1.0 + clip)
+    return -torch.min(ratio * advantages, clipped * advantages).mean()
+
+
+def value_loss(
+    values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor, clip: float | None
+) -> torch.Tensor:
+    """Mean squared error to the returns; with ``clip``, the pessimum of clipped and unclipped."""
+    loss = (values - returns).pow(2)
+    if clip is not None:
+        clipped = old_values + (values - old_values).clamp(-clip, clip)
+        loss = torch.max(loss, (clipped - returns).pow(2))
+    return 0.5 * loss.mean()
+
+
+def ppo_mlp(
+    in_dim: int, out_dim: int, hidden: Sequence[int], act: str, out_gain: float
+) -> nn.Sequential:
+    """An MLP with orthogonal init (gain √2) and a last layer of gain ``out_gain``."""
+    net = mlp(in_dim, out_dim, hidden, act)
+    orthogonal_init(net)
+    last = net[-1]
+    assert isinstance(last, nn.Linear)
+    nn.init.orthogonal_(last.weight, out_gain)
+    return net
+
+
+@agents.register("ppo")
+class PPO(Agent):
+    """PPO for Discrete (categorical policy) and Box (diagonal Gaussian policy) action spaces."""
+
+    algo = "ppo"
+    config_cls = PPOConfig
+    prunable = ("actor", "critic")
+    config: PPOConfig
+
+    def __init__(
+        self,
+        env_id: str,
+        config: PPOConfig | None = None,
+        *,
+        pruning: PruningConfig | None = None,
+        prune_networks: Sequence[str] | None = None,
+        seed: int = 0,
+        env_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if config is None:
+            config = PPOConfig.for_env(env_id)
+        super().__init__(
+            env_id,
+            config,
+            pruning=pruning,
+            prune_networks=prune_networks,
+            seed=seed,
+            env_kwargs=env_kwargs,
+        )
+        c = self.config
+        self.envs = make_vec_env(env_id, c.num_envs, seed, self.env_kwargs)
+        self._obs_space = self.envs.single_observation_space
+        self._action_space = self.envs.single_action_space
+        if is_image_space(self._obs_space):
+            raise ValueError(f"PPO here takes vector observations, {env_id} gives images; use dqn")
+        shape = self._obs_shape = obs_shape(self._obs_space)
+        obs_dim = math.prod(shape)
+        space = self._action_space
+        self.discrete = isinstance(space, gym.spaces.Discrete)
+        if self.discrete:
+            assert isinstance(space, gym.spaces.Discrete)
+            actor: nn.Module = ppo_mlp(obs_dim, int(space.n), c.net_arch, c.activation, 0.01)
+            action_shape: tuple[int, ...] = ()
+        elif isinstance(space, gym.spaces.Box):
+            action_shape = tuple(space.shape)
+            dim = math.prod(action_shape)
+            mean = ppo_mlp(obs_dim, dim, c.net_arch, c.activation, 0.01)
+            actor = GaussianActor(mean, dim, c.log_std_init)
+        else:
+            raise ValueError(f"PPO needs a Discrete or Box action space, {env_id} has {space}")
+        critic = ppo_mlp(obs_dim, 1, c.net_arch, c.activation, 1.0)
+        self.networks = {"actor": actor, "critic": critic}
+        params = [*actor.parameters(), *critic.parameters()]
+        self.optimizers = {"actor_critic": adam(params, c.learning_rate, eps=1e-5)}
+        self.buffer = RolloutBuffer(
+            c.n_steps,
+            c.num_envs,
+            (obs_dim,),
+            action_shape,
+            torch.int64 if self.discrete else torch.float32,
+        )
+        self.obs_normalizer = ObsNormalizer(shape) if c.normalize_obs else None
+        self.reward_scaler = RewardScaler(c.num_envs, c.gamma) if c.normalize_reward else None
+        self._obs: np.ndarray | None = None  # last (normalised) observations of the envs
+        self.setup_pruning()
+
+    # ------------------------------------------------------------------ spaces and acting
+    @property
+    def observation_space(self) -> gym.Space:
+        return self._obs_space
+
+    @property
+    def action_space(self) -> gym.Space:
+        return self._action_space
+
+    def policy_network(self) -> nn.Module:
+        """Logits (Discrete) or the Gaussian mean (Box) of (normalised) observations."""
+        return self.networks["actor"]
+
+    def normalize_obs(self, obs: np.ndarray, update: bool = False) -> np.ndarray:
+        """Flattened float32 observations, whitened when ``normalize_obs`` is on."""
+        obs = np.asarray(obs, dtype=np.float32)
+        if self.obs_normalizer is not None:
+            obs = self.obs_normalizer(obs, update=update)
+        return obs.reshape(obs.shape[0], -1)
+
+    def distribution(self, obs: torch.Tensor) -> Categorical | DiagGaussian:
+        """The policy's action distribution for a batch of normalised observations."""
+        actor = self.networks["actor"]
+        if isinstance(actor, GaussianActor):
+            return actor.distribution(obs)
+        return Categorical(actor(obs))
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.networks["critic"](obs).squeeze(-1)
+
+    def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
+        """Actions as the envs take them: Gaussian samples are clipped to the Box bounds."""
+        out = actions.numpy()
+        if isinstance(self._action_space, gym.spaces.Box):
+            out = np.clip(out, self._action_space.low, self._action_space.high)
+        return out
+
+    @torch.no_grad()
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        obs = np.asarray(obs)
+        single = obs.ndim == len(self._obs_shape)
+        batch = torch.from_numpy(self.normalize_obs(obs[None] if single else obs))
+        dist = self.distribution(batch)
+        actions = self._env_actions(dist.mode() if deterministic else dist.sample())
+        return actions[0] if single else actions
+
+    # ------------------------------------------------------------------ training
+    def learn(self, total_timesteps: int, callback: Callback | None = None) -> PPO:
+        c = self.config
+        cb = callback or Callback()
+        lr = LinearSchedule(
+            c.learning_rate, 0.0 if c.anneal_lr else c.learning_rate, total_timesteps
+        )
+        clip = LinearSchedule(c.clip_range, 0.0 if c.anneal_clip else c.clip_range, total_timesteps)
+        if self._obs is None:
+            obs, _ = self.envs.reset(seed=self.seed if self.num_timesteps == 0 else None)
+            self._obs = self.normalize_obs(obs, update=True)
+        cb.on_training_start(self)
+        while self.num_timesteps < total_timesteps:
+            # collect a rollout of n_steps vector steps
+            if not self.collect_rollout(cb):
+                break
+            # update: n_epochs of clipped-objective minibatch steps, on annealed lr and clip
+            for group in self.optimizers["actor_critic"].param_groups:
+                group["lr"] = lr(self.num_timesteps)
+            metrics = self.train(clip(self.num_timesteps))
+            metrics["learning_rate"] = lr(self.num_timesteps)
+            cb.on_update(self, metrics)
+        cb.on_training_end(self)
+        return self
+
+    @torch.no_grad()
+    def collect_rollout(self, cb: Callback) -> bool:
+        """Fill the rollout buffer and compute advantages; False if the callback stopped us."""
+        c = self.config
+        assert self._obs is not None
+        for _ in range(c.n_steps):
+            # act
+            obs = torch.from_numpy(self._obs)
+            dist = self.distribution(obs)
+            actions = dist.sample()
+            # step
+            next_obs, rewards, terminated, truncated, infos = self.envs.step(
+                self._env_actions(actions)
+            )
+            self.num_timesteps += c.num_envs
+            ends = terminated | truncated
+            if self.reward_scaler is not None:
+                rewards = self.reward_scaler(rewards, ends)
+            # store; a truncated episode bootstraps from the value of its final observation
+            self.buffer.add(
+                obs,
+                actions,
+                dist.log_prob(actions),
+                self.value(obs),
+                rewards.astype(np.float32),
+                ends.astype(np.float32),
+            )
+            cut = np.flatnonzero(truncated & ~terminated)
+            if cut.size:
+                final = self.normalize_obs(np.stack(infos["final_obs"][cut]))
+                self.buffer.set_bootstrap(cut, self.value(torch.from_numpy(final)))
+            for episode_return, length in finished_episodes(infos):
+                cb.on_episode(self, episode_return, length)
+            self._obs = self.normalize_obs(next_obs, update=True)
+            if not cb.on_step(self):
+                return False
+        last_values = self.value(torch.from_numpy(self._obs))
+        self.buffer.compute_advantages(last_values, c.gamma, c.gae_lambda)
+        return True
+
+    def train(self, clip: float) -> dict[str, float]:
+        """``n_epochs`` passes of minibatch updates over the rollout; last step's metrics."""
+        c = self.config
+        opt = self.optimizers["actor_critic"]
+        params = [p for group in opt.param_groups for p in group["params"]]
+        stats: dict[str, torch.Tensor] = {}
+        for _ in range(c.n_epochs):
+            for mb in self.buffer.minibatches(c.batch_size):
+                dist = self.distribution(mb["obs"])
+                log_probs = dist.log_prob(mb["actions"])
+                entropy = dist.entropy().mean()
+                advantages = mb["advantages"]
+                if c.normalize_advantage and advantages.numel() > 1:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                policy_loss = clipped_surrogate_loss(log_probs, mb["log_probs"], advantages, clip)
+                v_loss = value_loss(
+                    self.value(mb["obs"]), mb["values"], mb["returns"], c.clip_range_vf
+                )
+                loss = policy_loss + c.vf_coef * v_loss - c.ent_coef * entropy
+                # update
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if self.pruner is not None:
+                    self.pruner.observe_gradients()
+                if c.max_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(params, c.max_grad_norm)
+                opt.step()
+                self.num_updates += 1
+                self.pruning_step()
+                stats = {"policy_loss": policy_loss, "value_loss": v_loss, "entropy": entropy}
+                stats["approx_kl"] = (mb["log_probs"] - log_probs).mean()
+        metrics = {k: float(v.detach()) for k, v in stats.items()}
+        metrics["clip_range"] = clip
+        return metrics
+
+    # ------------------------------------------------------------------ persistence
+    def extra_state(self) -> dict[str, Any]:
+        """Running normalisation statistics (when on)."""
+        state: dict[str, Any] = {}
+        if self.obs_normalizer is not None:
+            state["obs_rms"] = self.obs_normalizer.rms.state_dict()
+        if self.reward_scaler is not None:
+            state["reward_rms"] = self.reward_scaler.rms.state_dict()
+        return state
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if self.obs_normalizer is not None and "obs_rms" in state:
+            self.obs_normalizer.rms.load_state_dict(state["obs_rms"])
+        if self.reward_scaler is not None and "reward_rms" in state:
+            self.reward_scaler.rms.load_state_dict(state["reward_rms"])

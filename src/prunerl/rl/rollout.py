@@ -1,0 +1,105 @@
+"""On-policy rollout storage and generalised advantage estimation (PPO)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+
+def gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    next_values: torch.Tensor,
+    ends: torch.Tensor,
+    gamma: float,
+    lam: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Advantages and returns by GAE(λ) (Schulman et al. 2016) over ``(T, N)`` tensors.
+
+    ``next_values[t]`` is the value of the state reached by step ``t``: ``V(s_{t+1})`` inside an
+    episode, the value of the final observation on truncation, 0 on termination. ``ends[t]`` is
+    1.0 where an episode ended at step ``t``, so advantages do not flow back across episodes.
+    """
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[0])
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_values[t] - values[t]
+        running = delta + gamma * lam * (1.0 - ends[t]) * running
+        advantages[t] = running
+    return advantages, advantages + values
+
+
+class RolloutBuffer:
+    """``num_steps`` steps of ``num_envs`` environments, as ``(T, N, ...)`` tensors."""
+
+    def __init__(
+        self,
+        num_steps: int,
+        num_envs: int,
+        obs_shape: tuple[int, ...],
+        action_shape: tuple[int, ...],
+        action_dtype: torch.dtype,
+    ) -> None:
+        t, n = num_steps, num_envs
+        self.num_steps = num_steps
+        self.obs = torch.zeros((t, n, *obs_shape))
+        self.actions = torch.zeros((t, n, *action_shape), dtype=action_dtype)
+        self.log_probs = torch.zeros((t, n))
+        self.rewards = torch.zeros((t, n))
+        self.values = torch.zeros((t, n))
+        self.ends = torch.zeros((t, n))  # 1.0: an episode ended at this step
+        self.bootstrap = torch.zeros((t, n))  # value of the final observation where truncated
+        self.advantages = torch.zeros((t, n))
+        self.returns = torch.zeros((t, n))
+        self.pos = 0
+
+    def add(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        log_probs: torch.Tensor,
+        values: torch.Tensor,
+        rewards: np.ndarray,
+        ends: np.ndarray,
+    ) -> None:
+        """Store one vector step; :meth:`set_bootstrap` may add truncation values after it."""
+        i = self.pos
+        self.obs[i] = obs
+        self.actions[i] = actions
+        self.log_probs[i] = log_probs
+        self.values[i] = values
+        self.rewards[i] = torch.from_numpy(rewards)
+        self.ends[i] = torch.from_numpy(ends)
+        self.bootstrap[i] = 0.0
+        self.pos += 1
+
+    def set_bootstrap(self, env_index: np.ndarray, values: torch.Tensor) -> None:
+        """Values of the final observations of envs truncated at the last stored step."""
+        self.bootstrap[self.pos - 1, torch.from_numpy(env_index)] = values
+
+    def compute_advantages(self, last_values: torch.Tensor, gamma: float, lam: float) -> None:
+        """GAE over the full buffer; ``last_values`` are the values of the next observations."""
+        next_values = torch.cat([self.values[1:], last_values.unsqueeze(0)])
+        next_values = torch.where(self.ends.bool(), self.bootstrap, next_values)
+        self.advantages, self.returns = gae(
+            self.rewards, self.values, next_values, self.ends, gamma, lam
+        )
+        self.pos = 0
+
+    def minibatches(self, batch_size: int) -> Iterator[dict[str, torch.Tensor]]:
+        """Shuffled minibatches over all ``T * N`` samples, flattened (one epoch)."""
+        flat = {
+            "obs": self.obs.flatten(0, 1),
+            "actions": self.actions.flatten(0, 1),
+            "log_probs": self.log_probs.flatten(),
+            "values": self.values.flatten(),
+            "advantages": self.advantages.flatten(),
+            "returns": self.returns.flatten(),
+        }
+        size = flat["log_probs"].shape[0]
+        order = torch.randperm(size)
+        for start in range(0, size, batch_size):
+            idx = order[start : start + batch_size]
+            yield {k: v[idx] for k, v in flat.items()}
