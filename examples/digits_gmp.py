@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 import prunerl
+from prunerl.core import Cost
 
 
 @dataclass
@@ -27,7 +28,7 @@ class DigitsResult:
 
     accuracy: float
     sparsity: float
-    cost: prunerl.Cost
+    cost: Cost
 
 
 def load(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
