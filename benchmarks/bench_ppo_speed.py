@@ -2,7 +2,8 @@
 
 Same RL-Zoo hyperparameters on both sides (8 envs, n_steps 32, batch 256, 20 epochs, gamma 0.98,
 gae_lambda 0.8, lr linear from 1e-3, clip linear from 0.2), one torch thread, the variants
-interleaved in one process; reports medians of the repeats and their ratios.
+interleaved in one process; reports medians of the repeats and their ratios. Times are process
+CPU time (one thread, so wall time on an idle machine), which stays meaningful on a shared one.
 
     .venv/bin/python benchmarks/bench_ppo_speed.py --repeats 3
 """
@@ -31,9 +32,9 @@ def run_prunerl(steps: int, seed: int, sparsity: float | None) -> tuple[float, f
             method="gmp", sparsity=sparsity, begin_step=steps // 5, end_step=end, update_every=1000
         )
     agent = PPO(ENV, seed=seed, pruning=pruning)
-    start = time.perf_counter()
+    start = time.process_time()
     agent.learn(steps)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     return elapsed, float(evaluate_policy(agent.predict, ENV, 10).mean())
 
 
@@ -59,9 +60,9 @@ def run_sb3(steps: int, seed: int) -> tuple[float, float]:
         device="cpu",
         seed=seed,
     )
-    start = time.perf_counter()
+    start = time.process_time()
     model.learn(steps)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
 
     def policy(obs: torch.Tensor) -> object:
         return model.predict(obs, deterministic=True)[0]

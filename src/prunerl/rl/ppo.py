@@ -241,39 +241,43 @@ class PPO(Agent):
         return True
 
     def train(self, clip: float) -> dict[str, float]:
-        """``n_epochs`` passes of minibatch updates over the rollout; last step's metrics."""
+        """``n_epochs`` passes of minibatch updates over the rollout; last minibatch's metrics."""
         c = self.config
         opt = self.optimizers["actor_critic"]
         params = [p for group in opt.param_groups for p in group["params"]]
-        stats: dict[str, torch.Tensor] = {}
         for _ in range(c.n_epochs):
             for mb in self.buffer.minibatches(c.batch_size):
                 dist = self.distribution(mb["obs"])
                 log_probs = dist.log_prob(mb["actions"])
-                entropy = dist.entropy().mean()
                 advantages = mb["advantages"]
                 if c.normalize_advantage and advantages.numel() > 1:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
                 policy_loss = clipped_surrogate_loss(log_probs, mb["log_probs"], advantages, clip)
-                v_loss = value_loss(
-                    self.value(mb["obs"]), mb["values"], mb["returns"], c.clip_range_vf
-                )
-                loss = policy_loss + c.vf_coef * v_loss - c.ent_coef * entropy
+                values = self.value(mb["obs"])
+                v_loss = value_loss(values, mb["values"], mb["returns"], c.clip_range_vf)
+                loss = policy_loss + c.vf_coef * v_loss
+                if c.ent_coef:  # entropy bonus: keeps the policy exploring
+                    loss = loss - c.ent_coef * dist.entropy().mean()
                 # update
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if self.pruner is not None:
                     self.pruner.observe_gradients()
                 if c.max_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(params, c.max_grad_norm)
+                    nn.utils.clip_grad_norm_(params, c.max_grad_norm, foreach=True)
                 opt.step()
                 self.num_updates += 1
                 self.pruning_step()
-                stats = {"policy_loss": policy_loss, "value_loss": v_loss, "entropy": entropy}
-                stats["approx_kl"] = (mb["log_probs"] - log_probs).mean()
-        metrics = {k: float(v.detach()) for k, v in stats.items()}
-        metrics["clip_range"] = clip
-        return metrics
+        with torch.no_grad():
+            log_ratio = log_probs - mb["log_probs"]
+            return {
+                "policy_loss": float(policy_loss),
+                "value_loss": float(v_loss),
+                "entropy": float(dist.entropy().mean()),
+                "approx_kl": float((log_ratio.exp() - 1 - log_ratio).mean()),
+                "clip_fraction": float(((log_ratio.exp() - 1).abs() > clip).float().mean()),
+                "clip_range": clip,
+            }
 
     # ------------------------------------------------------------------ persistence
     def extra_state(self) -> dict[str, Any]:

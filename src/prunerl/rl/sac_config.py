@@ -52,6 +52,7 @@ class SACConfig:
 
 
 TUNED: dict[str, dict[str, Any]] = {
-    # the RL-Zoo settings (about -150 at 20k env steps)
-    "Pendulum-v1": dict(learning_rate=1e-3),
+    # the RL-Zoo settings (about -150 at 20k env steps) with 64-wide layers: 16x fewer
+    # multiply-adds per hidden layer than 256, the same final return on this small task
+    "Pendulum-v1": dict(learning_rate=1e-3, net_arch=(64, 64)),
 }
