@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prunerl.cli import demo, methods  # noqa: F401  (commands register on import)
+from prunerl.cli import demo, explain, methods  # noqa: F401  (commands register on import)
 from prunerl.cli.app import app
 
 __all__ = ["app"]

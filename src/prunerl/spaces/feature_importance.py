@@ -1,0 +1,114 @@
+"""How much the trained policy needs each observation feature (or image channel).
+
+Three measures users can compare, all registered in ``feature_measures``:
+
+- ``weight_norm``: L2 norm of the first layer's weights reading the feature (its input group;
+  Vischer et al. 2022 and Grooten et al. 2023 find irrelevant inputs get small/no weights),
+  times the feature's spread on real observations so constants score 0;
+- ``saliency``: mean |d outputs / d feature| on real observations times the feature's spread
+  (gradient saliency, Simonyan et al. 2014);
+- ``permutation``: drop in return when the feature is replaced by values drawn from other
+  observations (permutation importance, Breiman 2001), the model-based measure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from prunerl.registry import Registry
+from prunerl.spaces.policy import Policy
+from prunerl.spaces.rollout import EpisodeRunner
+from prunerl.spaces.surgery import first_layer
+
+
+@dataclass
+class FeatureContext:
+    """What a feature measure may use; ``axis`` is the feature axis of one observation."""
+
+    network: nn.Module
+    inputs: torch.Tensor  # network inputs for reference observations, shape (batch, *obs)
+    n_features: int
+    axis: int = 0
+    policy: Policy | None = None
+    runner: EpisodeRunner | None = None
+    reference_obs: np.ndarray | None = None  # raw observations the shuffled values come from
+    baseline: float | None = None  # mean return of the unchanged policy on ``runner``
+    seed: int = 0
+
+
+FeatureMeasure = Callable[[FeatureContext], np.ndarray]
+feature_measures: Registry[FeatureMeasure] = Registry("feature measure")
+
+
+def _per_feature(values: torch.Tensor, axis: int, reduce: str) -> torch.Tensor:
+    """Reduce a (batch, *obs) tensor to one number per feature along ``axis`` (+1 for batch)."""
+    moved = values.movedim(axis + 1, 0).reshape(values.shape[axis + 1], -1)
+    return moved.std(dim=1) if reduce == "std" else moved.abs().mean(dim=1)
+
+
+def feature_spread(inputs: torch.Tensor, axis: int = 0) -> np.ndarray:
+    """Standard deviation of each feature (channel: over all its pixels) in network inputs."""
+    return _per_feature(inputs.detach().double(), axis, "std").numpy()
+
+
+@feature_measures.register("weight_norm")
+def weight_norm_importance(ctx: FeatureContext) -> np.ndarray:
+    """||W[:, j]|| of the first layer times the feature's spread (constants score 0)."""
+    w = first_layer(ctx.network).weight.detach().double()
+    per_input = w.transpose(0, 1).reshape(w.shape[1], -1).norm(dim=1)[: ctx.n_features]
+    return per_input.numpy() * feature_spread(ctx.inputs, ctx.axis)
+
+
+@feature_measures.register("saliency")
+def saliency_importance(ctx: FeatureContext) -> np.ndarray:
+    """Mean |d output / d feature| summed over outputs, times the feature's spread."""
+    x = ctx.inputs.detach().clone().requires_grad_(True)
+    out = ctx.network(x)
+    out = out.reshape(out.shape[0], -1)
+    total = torch.zeros(ctx.n_features, dtype=torch.float64)
+    for k in range(out.shape[1]):
+        (grad,) = torch.autograd.grad(out[:, k].sum(), x, retain_graph=k < out.shape[1] - 1)
+        total += _per_feature(grad.double(), ctx.axis, "mean_abs")
+    return total.numpy() * feature_spread(ctx.inputs, ctx.axis)
+
+
+def shuffle_transform(
+    reference: np.ndarray, feature: int, axis: int, rng: np.random.Generator
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Replace ``feature`` of each observation by that feature of a random reference one."""
+
+    def transform(batch: np.ndarray) -> np.ndarray:
+        out = batch.copy()
+        rows = rng.integers(len(reference), size=len(batch))
+        index: list[Any] = [slice(None)] * out.ndim
+        index[axis + 1] = feature
+        out[tuple(index)] = reference[(rows, *index[1:])]
+        return out
+
+    return transform
+
+
+@feature_measures.register("permutation")
+def permutation_importance(ctx: FeatureContext) -> np.ndarray:
+    """Drop in mean return when the feature is shuffled across real observations."""
+    if ctx.policy is None or ctx.runner is None or ctx.reference_obs is None:
+        raise ValueError("permutation importance needs a policy, an episode runner and obs")
+    baseline = ctx.baseline if ctx.baseline is not None else ctx.runner.run(ctx.policy).mean
+    rng = np.random.default_rng(ctx.seed)
+    drops = np.zeros(ctx.n_features)
+    for j in range(ctx.n_features):
+        shuffled = shuffle_transform(ctx.reference_obs, j, ctx.axis, rng)
+        drops[j] = baseline - ctx.runner.run(ctx.policy, shuffled).mean
+    return drops
+
+
+def score_features(ctx: FeatureContext, measures: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Every requested measure, by name (unknown names raise listing the valid ones)."""
+    fns = {name: feature_measures.get(name) for name in measures}
+    return {name: np.asarray(fn(ctx), dtype=np.float64) for name, fn in fns.items()}

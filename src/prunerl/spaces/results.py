@@ -1,0 +1,128 @@
+"""The outcome of a space pruning: what is kept, the scores behind it, saved as ``spaces.json``.
+
+A run directory holds one ``spaces.json`` with an ``observation`` and/or an ``actions`` entry;
+``prunerl explain RUN_DIR`` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from prunerl.spaces.decision import Trial
+from prunerl.spaces.masks import as_keep
+
+SPACES_FILE = "spaces.json"
+
+
+@dataclass
+class SpacePruning:
+    """Kept indices out of ``n``, with every measure's scores and how the decision was made."""
+
+    kind: ClassVar[str] = "space"
+    n: int
+    keep: list[int]
+    method: str  # the measure the decision used
+    rule: str  # "top_k", "threshold", "tolerance" or "given"
+    scores: dict[str, list[float]] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    baseline_return: float | None = None  # mean return before pruning
+    pruned_return: float | None = None  # mean return with the pruning applied (no retraining)
+    trials: list[dict[str, Any]] = field(default_factory=list)  # backward elimination steps
+
+    def __post_init__(self) -> None:
+        what = "feature" if self.kind == "observation" else "action"
+        self.keep = [int(i) for i in as_keep(self.keep, self.n, what)]
+        if not self.names:
+            self.names = [f"{what}_{i}" for i in range(self.n)]
+        if len(self.names) != self.n:
+            raise ValueError(f"{len(self.names)} names given for {self.n} {what}s")
+        for name, values in self.scores.items():
+            if len(values) != self.n:
+                raise ValueError(f"scores {name!r} has {len(values)} values for {self.n} {what}s")
+        self.scores = {k: [float(v) for v in vals] for k, vals in self.scores.items()}
+
+    @property
+    def dropped(self) -> list[int]:
+        kept = set(self.keep)
+        return [i for i in range(self.n) if i not in kept]
+
+    @property
+    def mask(self) -> np.ndarray:
+        """One bool per item: True where kept."""
+        m = np.zeros(self.n, dtype=bool)
+        m[self.keep] = True
+        return m
+
+    def add_trials(self, trials: list[Trial]) -> None:
+        self.trials = [asdict(t) for t in trials]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SpacePruning:
+        """Rebuild from :meth:`to_dict` (the ``kind`` entry picks the class)."""
+        kind = data.get("kind", cls.kind)
+        target: type[SpacePruning] = {
+            "observation": ObservationPruning,
+            "actions": ActionPruning,
+        }.get(kind, cls)
+        names = {f.name for f in fields(target)}
+        return target(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class ObservationPruning(SpacePruning):
+    """Which observation features (or image channels along ``axis``) the policy keeps."""
+
+    kind: ClassVar[str] = "observation"
+    fill: list[float] | None = None  # the value each dropped feature is fixed at (its mean)
+    axis: int | None = None  # feature/channel axis of one observation (None: the default)
+
+
+@dataclass
+class ActionPruning(SpacePruning):
+    """Which actions the pruned agent keeps (the new action ``i`` is old action ``keep[i]``)."""
+
+    kind: ClassVar[str] = "actions"
+
+
+def _spaces_path(path: str | Path) -> Path:
+    p = Path(path)
+    return p / SPACES_FILE if p.is_dir() or not p.suffix else p
+
+
+def save_spaces(path: str | Path, *prunings: SpacePruning) -> Path:
+    """Write (or update) ``spaces.json`` in a run directory (or at a ``.json`` path), atomically."""
+    target = _spaces_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = json.loads(target.read_text()) if target.exists() else {}
+    for p in prunings:
+        data[p.kind] = p.to_dict()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, target)
+    return target
+
+
+def load_spaces(path: str | Path) -> dict[str, SpacePruning]:
+    """``{"observation": ObservationPruning, "actions": ActionPruning}`` (those present)."""
+    target = _spaces_path(path)
+    if not target.exists():
+        raise FileNotFoundError(
+            f"no {SPACES_FILE} at {target}; run observation/action pruning on this run first "
+            "(prunerl.spaces.prune_observations / prune_actions, then save_spaces)"
+        )
+    try:
+        data = json.loads(target.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{target} is not valid JSON ({exc}); re-run the space pruning") from None
+    return {kind: SpacePruning.from_dict(entry) for kind, entry in data.items()}

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from prunerl.cli.main import app
+from prunerl.spaces import ActionPruning, ObservationPruning, save_spaces
+from prunerl.spaces.decision import Trial
+
+
+def write_run(run_dir: Path) -> None:
+    obs = ObservationPruning(
+        n=4,
+        keep=[2, 3],
+        method="permutation",
+        rule="tolerance",
+        scores={"permutation": [0.0, 1.0, 300.0, 480.0], "saliency": [0.1, 0.2, 0.9, 1.5]},
+        names=["x", "x_dot", "theta", "theta_dot"],
+        baseline_return=500.0,
+        pruned_return=498.0,
+        fill=[0.0, 0.0, 0.0, 0.0],
+    )
+    obs.add_trials([Trial([0], 500.0, True), Trial([1], 498.0, True), Trial([2], 40.0, False)])
+    acts = ActionPruning(
+        n=3, keep=[0, 1], method="usage", rule="top_k", scores={"usage": [0.5, 0.5, 0.0]}
+    )
+    save_spaces(run_dir, obs, acts)
+
+
+def test_explain_prints_tables_and_writes_bar_charts(tmp_path: Path) -> None:
+    write_run(tmp_path)
+    result = CliRunner().invoke(app, ["explain", str(tmp_path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "kept 2 of 4 features (removed 2)" in out and "return 500.0 -> 498.0" in out
+    assert "removed: x, x_dot" in out and "no: needed" in out
+    assert out.index("theta_dot") < out.index("x_dot")  # most important first
+    assert "kept 2 of 3 actions" in out
+    for kind in ("observation", "actions"):
+        png = tmp_path / f"spaces_{kind}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_explain_top_and_no_plot(tmp_path: Path) -> None:
+    write_run(tmp_path)
+    result = CliRunner().invoke(app, ["explain", str(tmp_path), "--top", "1", "--no-plot"])
+    assert result.exit_code == 0, result.output
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_explain_without_spaces_file_is_a_clear_error(tmp_path: Path) -> None:
+    runner = CliRunner(env={"COLUMNS": "300"})
+    result = runner.invoke(app, ["explain", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no spaces.json" in result.output and "prune_observations" in result.output
+    missing = runner.invoke(app, ["explain", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
