@@ -44,6 +44,8 @@ OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "mean": ((), ("axis", "keepdim")),
     "sum": ((), ("axis", "keepdim")),
     "softmax": ((), ("axis",)),
+    "slice": ((), ("axis", "start", "stop")),
+    "clamp": ((), ("min", "max")),
     "const": (("value",), ()),
 }
 #: Ops whose listed params are optional (a Linear without bias, a LayerNorm without affine).

@@ -173,6 +173,14 @@ def shape_op(kind: str, attrs: Mapping[str, Any]) -> Kernel:
                 return lambda x: fn(c, x)
             return lambda x: fn(x, c)
         return lambda a, b: fn(a, b)
+    if kind == "slice":
+        index = [slice(None)] * (int(attrs["axis"]) + 1)
+        index[-1] = slice(int(attrs["start"]), int(attrs["stop"]))
+        where = tuple(index)
+        return lambda x: x[where]
+    if kind == "clamp":
+        low, high = attrs["min"], attrs["max"]
+        return lambda x: np.clip(x, low, high)
     if kind in ("mean", "sum"):
         reduce = np.mean if kind == "mean" else np.sum
         axis = tuple(attrs["axis"])

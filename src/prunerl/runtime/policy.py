@@ -130,7 +130,7 @@ class Policy:
         if kind == "const":
             value = get("value")
             return lambda: value  # type: ignore[return-value]
-        if kind in ("reshape", "add", "sub", "mul", "div", "mean", "sum"):
+        if kind in ("reshape", "add", "sub", "mul", "div", "mean", "sum", "slice", "clamp"):
             return ops.shape_op(kind, attrs)
         return ops.activation(kind, attrs)
 

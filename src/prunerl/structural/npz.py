@@ -16,11 +16,9 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from prunerl.runtime.format import csr_arrays, csr_bytes
-from prunerl.structural.masking import MASK_BUFFER
+from prunerl.structural.npz_layers import layer_op
 from prunerl.structural.trace import reduced_dims, shape_of, trace
 
-_ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "SiLU": "silu"}
-_PASS_MODULES = ("Identity", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout")
 _FUNCTIONS: dict[object, str] = {
     torch.relu: "relu",
     F.relu: "relu",
@@ -59,6 +57,8 @@ _REDUCTIONS: dict[object, str] = {
 _SOFTMAX: frozenset[object] = frozenset({torch.softmax, F.softmax, "softmax"})
 _PASS: frozenset[object] = frozenset({"float", "contiguous", "clone", "detach", "to", F.dropout})
 _NON_TENSOR: frozenset[object] = frozenset({"size", "dim", getattr})
+_SPLITS: frozenset[object] = frozenset({torch.split, "split", torch.chunk, "chunk"})
+_CLAMPS: frozenset[object] = frozenset({torch.clamp, "clamp", "clip"})
 
 
 class _Converter:
@@ -69,6 +69,7 @@ class _Converter:
         self.ops: list[dict[str, Any]] = []
         self.arrays: dict[str, np.ndarray] = {}
         self.reg: dict[fx.Node, int | None] = {}
+        self.pieces: dict[fx.Node, list[tuple[int, int, int, int]]] = {}  # split results
         self.outputs: list[int] = []
 
     def emit(
@@ -125,56 +126,21 @@ class _Converter:
             items = list(outs) if isinstance(outs, (tuple, list)) else [outs]
             self.outputs = [self.arg(node, o) for o in items]
             return None
+        if not node.users:  # dead code, e.g. a log-std the deterministic action ignores
+            return None
         if node.op == "call_module":
             return self.module(node, self.gm.get_submodule(str(node.target)))
         return self.function(node)
 
-    def module(self, node: fx.Node, m: Any) -> int | None:
-        kind, name = type(m).__name__, str(node.target)
+    def module(self, node: fx.Node, m: nn.Module) -> int | None:
         x = self.arg(node, node.args[0])
-        if kind == "Linear":
-            return self.emit("linear", [x], {"weight": m.weight, "bias": m.bias})
-        if kind == "Conv2d" and isinstance(m, nn.Conv2d) and _plain_conv(m):
-            padding = [0, 0] if m.padding == "valid" else list(m.padding)
-            return self.emit(
-                "conv2d",
-                [x],
-                {"weight": m.weight, "bias": m.bias},
-                stride=list(m.stride),
-                padding=padding,
-            )
-        if kind == "MaxPool2d" and isinstance(m, nn.MaxPool2d) and _plain_pool(m):
-            return self.emit(
-                "maxpool2d", [x], kernel=_pair(m.kernel_size), stride=_pair(m.stride),
-                padding=_pair(m.padding),
-            )  # fmt: skip
-        if kind in ("BatchNorm1d", "BatchNorm2d") and isinstance(
-            m, nn.modules.batchnorm._BatchNorm
-        ):
-            return self.emit("affine", [x], _fold_batch_norm(m), axis=1)
-        if kind == "LayerNorm" and isinstance(m, nn.LayerNorm) and len(m.normalized_shape) == 1:
-            if MASK_BUFFER in m._buffers:
-                raise ValueError(f"LayerNorm {name!r} is soft-masked: cut the network first")
-            return self.emit("layer_norm", [x], {"weight": m.weight, "bias": m.bias}, eps=m.eps)
-        if kind in _ACTIVATIONS:
-            return self.emit(_ACTIVATIONS[kind], [x])
-        if kind == "LeakyReLU":
-            return self.emit("leaky_relu", [x], slope=float(m.negative_slope))
-        if kind == "ELU":
-            return self.emit("elu", [x], alpha=float(m.alpha))
-        if kind == "Softplus":
-            return self.emit("softplus", [x], beta=float(m.beta), threshold=float(m.threshold))
-        if kind == "Softmax" and isinstance(m.dim, int):
-            return self.emit("softmax", [x], axis=m.dim)
-        if kind == "Flatten":
+        if type(m).__name__ == "Flatten":
             return self.reshape(node, x)
-        if kind in _PASS_MODULES:
+        op = layer_op(m, str(node.target))
+        if op is None:  # Identity, Dropout: nothing to compute
             return x
-        raise ValueError(
-            f"npz export: layer {name!r} ({kind}) is not supported by the numpy runtime "
-            "(Linear, Conv2d, MaxPool2d, BatchNorm, LayerNorm, Flatten and the common "
-            "activations are); export to torchscript or onnx instead"
-        )
+        kind, params, attrs = op
+        return self.emit(kind, [x], params, **attrs)
 
     def function(self, node: fx.Node) -> int | None:
         t = node.target
@@ -184,6 +150,20 @@ class _Converter:
             return self.arg(node, node.args[0])
         if t in _FUNCTIONS:
             return self.emit(_FUNCTIONS[t], [self.arg(node, node.args[0])])
+        if t in _SPLITS:
+            self.split(node, t in (torch.chunk, "chunk"))
+            return None
+        source, index = node.args[0], node.args[1] if len(node.args) > 1 else None
+        if t is operator.getitem and isinstance(source, fx.Node) and source in self.pieces:
+            assert isinstance(index, int)
+            x, axis, start, stop = self.pieces[source][index]
+            return self.emit("slice", [x], axis=axis, start=start, stop=stop)
+        if t in _CLAMPS:
+            low = node.kwargs.get("min", node.args[1] if len(node.args) > 1 else None)
+            high = node.kwargs.get("max", node.args[2] if len(node.args) > 2 else None)
+            if not all(v is None or isinstance(v, (int, float)) for v in (low, high)):
+                raise ValueError("npz export: clamp needs constant bounds")
+            return self.emit("clamp", [self.arg(node, node.args[0])], min=low, max=high)
         if t in _BINARY:
             return self.binary(node, _BINARY[t])
         if t in _RESHAPES:
@@ -202,6 +182,28 @@ class _Converter:
             f"npz export: operation {what!r} is not supported by the numpy runtime; export "
             "to torchscript or onnx instead"
         )
+
+    def split(self, node: fx.Node, chunk: bool) -> None:
+        """Remember the pieces of a split/chunk; ``piece[i]`` becomes a slice op."""
+        x = self.arg(node, node.args[0])
+        src = shape_of(node.args[0]) or ()
+        arg = node.kwargs.get("split_size_or_sections", node.args[1] if len(node.args) > 1 else 1)
+        dim = node.kwargs.get("dim", node.args[2] if len(node.args) > 2 else 0)
+        if not isinstance(dim, int) or not src or (dim % len(src)) == 0:
+            raise ValueError("npz export: split/chunk must be along a non-batch axis")
+        axis, total = dim % len(src), src[dim % len(src)]
+        if chunk:
+            assert isinstance(arg, int)
+            step = -(-total // arg)
+            sizes = [min(step, total - i) for i in range(0, total, step)]
+        elif isinstance(arg, int):
+            sizes = [min(arg, total - i) for i in range(0, total, arg)]
+        elif isinstance(arg, (list, tuple)):
+            sizes = [v for v in arg if isinstance(v, int)]
+        else:
+            raise ValueError(f"npz export: split sizes {arg!r} must be constants")
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        self.pieces[node] = [(x, axis, a, a + n) for a, n in zip(starts, sizes, strict=True)]
 
     def binary(self, node: fx.Node, kind: str) -> int:
         a, b = node.args[0], node.args[1] if len(node.args) > 1 else node.kwargs.get("other")
@@ -230,39 +232,6 @@ def _attr(gm: fx.GraphModule, node: fx.Node) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise ValueError(f"npz export: attribute {node.target!r} is not a tensor")
     return value
-
-
-def _pair(v: int | tuple[int, ...] | list[int]) -> list[int]:
-    return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
-
-
-def _plain_conv(m: nn.Conv2d) -> bool:
-    if m.groups != 1 or tuple(m.dilation) != (1, 1) or m.padding_mode != "zeros":
-        raise ValueError(
-            f"npz export: Conv2d with groups={m.groups}, dilation={m.dilation}, padding_mode="
-            f"{m.padding_mode!r} is not supported; use groups=1, dilation=1, zero padding"
-        )
-    if m.padding == "same":
-        raise ValueError("npz export: Conv2d padding='same' is not supported; give ints")
-    return True
-
-
-def _plain_pool(m: nn.MaxPool2d) -> bool:
-    if m.ceil_mode or _pair(m.dilation) != [1, 1] or m.return_indices:
-        raise ValueError("npz export: MaxPool2d needs ceil_mode=False, dilation=1")
-    return True
-
-
-def _fold_batch_norm(m: Any) -> dict[str, torch.Tensor | None]:
-    if m.running_mean is None or m.running_var is None:
-        raise ValueError("npz export: BatchNorm without running statistics cannot be folded")
-    scale = torch.rsqrt(m.running_var + m.eps)
-    if m.weight is not None:
-        scale = scale * m.weight
-    shift = -m.running_mean * scale
-    if m.bias is not None:
-        shift = shift + m.bias
-    return {"scale": scale, "shift": shift}
 
 
 def convert(
