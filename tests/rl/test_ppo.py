@@ -11,6 +11,7 @@ import torch
 
 from prunerl.core import PruningConfig
 from prunerl.rl import Callback, agents
+from prunerl.rl.distributions import Categorical, DiagGaussian
 from prunerl.rl.policies import GaussianActor
 from prunerl.rl.ppo import PPO, clipped_surrogate_loss, value_loss
 from prunerl.rl.ppo_config import PPOConfig
@@ -189,3 +190,20 @@ def test_bad_config_raises() -> None:
         PPOConfig(num_envs=2, n_steps=16, batch_size=512)
     with pytest.raises(ValueError, match="gae_lambda"):
         PPOConfig(gae_lambda=1.5)
+
+
+def test_distributions_match_torch() -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(5, 3)
+    actions = torch.tensor([0, 1, 2, 1, 0])
+    ours, ref = Categorical(logits), torch.distributions.Categorical(logits=logits)
+    assert torch.allclose(ours.log_prob(actions), ref.log_prob(actions), atol=1e-6)
+    assert torch.allclose(ours.entropy(), ref.entropy(), atol=1e-6)
+    freq = torch.bincount(Categorical(logits[:1].expand(100_000, 3)).sample(), minlength=3)
+    assert torch.allclose(freq / 100_000, ref.probs[0], atol=0.01)
+    mean, log_std = torch.randn(5, 2), torch.randn(2)
+    gauss = DiagGaussian(mean, log_std)
+    normal = torch.distributions.Normal(mean, log_std.exp())
+    x = torch.randn(5, 2)
+    assert torch.allclose(gauss.log_prob(x), normal.log_prob(x).sum(-1), atol=1e-5)
+    assert torch.allclose(gauss.entropy(), normal.entropy().sum(-1), atol=1e-5)

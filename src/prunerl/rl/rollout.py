@@ -99,6 +99,9 @@ class RolloutBuffer:
             "returns": self.returns.flatten(),
         }
         size = flat["log_probs"].shape[0]
+        if batch_size >= size:  # one full batch: order does not change the gradient
+            yield flat
+            return
         order = torch.randperm(size)
         for start in range(0, size, batch_size):
             idx = order[start : start + batch_size]
