@@ -19,12 +19,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from prunerl.core.checkpoint import checked_masks
 from prunerl.core.config import PruningConfig
 from prunerl.core.distributions import distributions
 from prunerl.core.gradients import GradientStats
 from prunerl.core.methods import MaskContext
 from prunerl.core.optim_state import zero_state_where
-from prunerl.core.targets import as_networks, find_parameter
+from prunerl.core.targets import as_networks, find_parameter, holder_of
 from prunerl.core.validation import check_sparsity
 
 
@@ -139,10 +140,14 @@ class Pruner:
         self.apply_masks()
         return changed
 
-    @torch.no_grad()
     def apply_masks(self) -> None:
-        """Multiply every masked parameter (and its followers) by its mask: one foreach call."""
-        torch._foreach_mul_(self._params(), self._float_masks)
+        """Multiply every masked parameter (and its followers) by its mask: one foreach call.
+
+        Parameters are looked up in their modules' dicts at each call (cheap, and still right
+        if a module's parameter object is replaced, e.g. by ``load_state_dict(assign=True)``).
+        """
+        with torch.no_grad():
+            torch._foreach_mul_([d[n] for d, n in self._slots], self._float_masks)
 
     # ----------------------------------------------------------------- updates
     def update_masks(self, sparsity: float | None = None, step: int | None = None) -> bool:
@@ -196,15 +201,16 @@ class Pruner:
         self._zero_optimizer_state(keep)
 
     def _zero_optimizer_state(self, keep: list[torch.Tensor]) -> None:
+        """Zero attached optimizers' state wherever ``keep`` is False."""
         zero_state_where(self.optimizers, [t.param for t in self.targets], keep)
 
-    def _params(self) -> list[torch.Tensor]:
-        own = [t.param for t in self.targets]
-        return own + [getattr(m, n) for m, n, _ in self._follower_params]
-
     def _refresh_float_masks(self) -> None:
+        """Cache float copies of the masks and where each masked tensor lives."""
         own = [t.mask.to(t.param.dtype) for t in self.targets]
         self._float_masks = own + [own[i] for _, _, i in self._follower_params]
+        places = [(t.module, t.param_name) for t in self.targets]
+        places += [(m, n) for m, n, _ in self._follower_params]
+        self._slots = [(holder_of(m, n), n) for m, n in places]
 
     # ----------------------------------------------------------------- lottery tickets
     def record_rewind_point(self) -> None:
@@ -223,6 +229,7 @@ class Pruner:
 
     # ----------------------------------------------------------------- reporting
     def layer_sparsity(self) -> dict[str, float]:
+        """Fraction of masked-out weights per target, by qualified name."""
         return {t.name: 1.0 - t.nonzero / t.numel for t in self.targets}
 
     def sparsity(self) -> float:
@@ -231,11 +238,13 @@ class Pruner:
         return 1.0 - sum(t.nonzero for t in self.targets) / total
 
     def target_sparsity(self, step: int | None = None) -> float:
+        """The schedules' (largest) target at ``step`` (default: the last step seen)."""
         s = self._last_step if step is None else step
         return max(sch.sparsity_at(s) for sch in self.schedules)
 
     @property
     def masks(self) -> dict[str, torch.Tensor]:
+        """The live boolean masks by qualified name (True: the weight is kept)."""
         return {t.name: t.mask for t in self.targets}
 
     # ----------------------------------------------------------------- persistence
@@ -252,23 +261,8 @@ class Pruner:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        masks = state["masks"]
-        names = [t.name for t in self.targets]
-        if sorted(masks) != sorted(names):
-            missing = sorted(set(names) - set(masks))
-            extra = sorted(set(masks) - set(names))
-            raise ValueError(
-                f"pruner state does not fit these networks (missing masks {missing[:4]}, "
-                f"unexpected {extra[:4]}): load it into the architecture it was saved from"
-            )
-        for t in self.targets:
-            m = masks[t.name]
-            if tuple(m.shape) != tuple(t.mask.shape):
-                raise ValueError(
-                    f"mask {t.name!r} has shape {tuple(m.shape)}, the parameter has "
-                    f"{tuple(t.mask.shape)}: the checkpoint is from another architecture"
-                )
-        new = [masks[t.name].to(device=t.mask.device, dtype=torch.bool) for t in self.targets]
+        """Resume from :meth:`state_dict` (checked against these networks before any change)."""
+        new = checked_masks(state["masks"], self.targets)
         self._set_masks(new, keep=new)  # the masks before loading are not history
         self.last_step = int(state["last_step"])
         self.num_updates = int(state["num_updates"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -159,3 +160,11 @@ def find_parameter(module: nn.Module, dotted: str) -> tuple[nn.Module, str]:
     if not isinstance(getattr(sub, p_name, None), torch.Tensor):
         raise KeyError(dotted)
     return sub, p_name
+
+
+def holder_of(module: nn.Module, name: str) -> dict[str, Any]:
+    """The dict that holds ``module.<name>``: its parameters, its buffers or its attributes."""
+    for holder in (module._parameters, module._buffers):
+        if name in holder:
+            return holder
+    return module.__dict__
