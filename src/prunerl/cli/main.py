@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from prunerl.cli import demo, explain, methods  # noqa: F401  (commands register on import)
+from prunerl.cli import (  # noqa: F401  (commands register on import)
+    demo,
+    evaluate,
+    explain,
+    methods,
+    prune,
+    train,
+)
 from prunerl.cli.app import app
 
 __all__ = ["app"]
