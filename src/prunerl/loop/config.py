@@ -1,0 +1,132 @@
+"""LoopConfig: every choice of a performance-gated pruning loop in one validated record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from prunerl.core.validation import check_sparsity
+
+MODES = ("relative", "absolute")
+EVIDENCE = ("point", "lower_bound", "non_inferiority")
+STATISTICS = ("mean", "median", "iqm")
+
+
+def _fraction(value: float, name: str, low_open: bool = True) -> float:
+    """A number in (0, 1) (or [0, 1) when ``low_open`` is False)."""
+    v = float(value)
+    ok = (0.0 < v < 1.0) if low_open else (0.0 <= v < 1.0)
+    if not ok or not math.isfinite(v):
+        interval = "(0, 1)" if low_open else "[0, 1)"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return v
+
+
+def _positive(value: int, name: str, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or int(value) != value or value < (0 if allow_zero else 1):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class LoopConfig:
+    """Targets, acceptance gate, step adaptation and budgets of a gated pruning loop.
+
+    The step is the fraction of the *remaining* weights a prune removes (0.5 halves the weights
+    left), so steps shrink in absolute terms as the network gets sparse, as in iterative
+    magnitude pruning (Han et al. 2015; Frankle & Carbin 2019).
+    """
+
+    target: float | dict[str, float] = 0.9  # final sparsity, or per network / parameter pattern
+    tolerance: float = 0.05  # allowed drop of the return below the reference
+    mode: str = "relative"  # tolerance as a fraction of |reference| or in return units
+    evidence: str = "non_inferiority"  # what must clear the threshold: point | CI low | paired
+    statistic: str = "mean"  # statistic of the evaluation returns: mean | median | iqm
+    confidence: float = 0.95  # confidence of the bootstrap intervals
+    step: float = 0.5  # fraction of the remaining weights removed by the first prune
+    min_step: float = 0.05  # the loop stops once a rejected step shrinks below this
+    max_step: float = 0.9  # cap on the step when accepted steps grow it
+    shrink: float = 0.5  # a rejected step is multiplied by this before the retry
+    grow: float = 1.0  # an accepted step is multiplied by this (adaptive pruning)
+    train_longer: int = 0  # retries of a rejected step with `longer`x fine-tuning, then shrink
+    longer: float = 2.0  # fine-tuning multiplier for each train-longer retry
+    finetune_steps: int = 10_000  # env steps of fine-tuning after each prune (at most)
+    finetune_chunks: int = 1  # fine-tune in this many pieces, evaluating after each
+    eval_before_finetune: bool = True  # a prune that already holds is accepted untrained
+    budget: int | None = None  # env steps for the whole loop (training + fine-tuning)
+    threshold: float | None = None  # return to reach (by training) before the first prune
+    eval_episodes: int = 20  # evaluation episodes per step (same seeds every time)
+    eval_seed: int = 10_000  # episode i is reset with eval_seed + i
+    method: str = "magnitude"  # criterion or prune-family method deciding which weights go
+    scope: str = "layer"  # layer: every layer to the step's sparsity; global: one ranking
+    distribution: str | None = None  # layer scope: erk (default) | uniform; global: uniform
+    networks: list[str] | None = None  # networks to prune (None: the agent's default)
+    pruning: dict[str, Any] = field(default_factory=dict)  # more PruningConfig options
+    agent_overrides: dict[str, Any] = field(default_factory=dict)  # hyperparameters to fine-tune
+    structured: bool = False  # remove whole neurons (structural pruning) instead of weights
+    max_iterations: int = 200  # hard cap on prune attempts
+
+    def __post_init__(self) -> None:
+        if isinstance(self.target, dict):
+            if not self.target:
+                raise ValueError("target dict is empty; give {network or pattern: sparsity}")
+            self.target = {
+                str(k): check_sparsity(v, f"target[{k!r}]") for k, v in self.target.items()
+            }
+        else:
+            self.target = check_sparsity(self.target, "target")
+        if not math.isfinite(float(self.tolerance)) or self.tolerance < 0:
+            raise ValueError(
+                f"tolerance must be >= 0, got {self.tolerance}; use e.g. 0.05 (5% of the "
+                "reference return, mode='relative') or 25 (return units, mode='absolute')"
+            )
+        for name, value, allowed in (
+            ("mode", self.mode, MODES),
+            ("evidence", self.evidence, EVIDENCE),
+            ("statistic", self.statistic, STATISTICS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        _fraction(self.confidence, "confidence")
+        for name in ("step", "min_step", "max_step", "shrink"):
+            _fraction(getattr(self, name), name)
+        if self.min_step > self.step:
+            raise ValueError(f"min_step ({self.min_step}) must be <= step ({self.step})")
+        if self.step > self.max_step:
+            raise ValueError(f"step ({self.step}) must be <= max_step ({self.max_step})")
+        if self.grow < 1.0 or self.longer < 1.0:
+            raise ValueError(f"grow and longer must be >= 1, got {self.grow} and {self.longer}")
+        _positive(self.train_longer, "train_longer", allow_zero=True)
+        _positive(self.finetune_steps, "finetune_steps", allow_zero=True)
+        _positive(self.finetune_chunks, "finetune_chunks")
+        _positive(self.eval_episodes, "eval_episodes")
+        _positive(self.eval_seed, "eval_seed", allow_zero=True)
+        _positive(self.max_iterations, "max_iterations")
+        if self.budget is not None:
+            _positive(self.budget, "budget")
+        if self.threshold is not None and not math.isfinite(float(self.threshold)):
+            raise ValueError(f"threshold must be a finite return, got {self.threshold}")
+        if self.evidence == "non_inferiority" and self.eval_episodes < 2:
+            raise ValueError(
+                "evidence='non_inferiority' needs eval_episodes >= 2 for a confidence interval; "
+                "raise eval_episodes or use evidence='point'"
+            )
+
+    @property
+    def max_target(self) -> float:
+        t = self.target
+        return max(t.values()) if isinstance(t, dict) else t
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
+        """Build from plain data (YAML), rejecting unknown keys with the list of valid ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown loop option(s) {unknown}; valid options: {sorted(known)}")
+        return cls(**data)

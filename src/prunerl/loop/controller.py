@@ -1,0 +1,287 @@
+"""The performance-gated pruning loop: prune a step, fine-tune, evaluate, accept or roll back.
+
+    subject = AgentSubject(agent, config)
+    result = GatedPruner(subject, config).run()
+
+The mission's flow (train until the threshold -> prune -> fine-tune -> evaluate -> prune further
+or go back): a step that keeps the return within the tolerance of the reference is accepted;
+one that does not is rolled back to the last accepted weights, masks and optimizer state, and
+retried with longer fine-tuning or a smaller step. Dense and pruned agents are evaluated on the
+same episode seeds, so the gate compares them episode by episode (a paired test).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from prunerl.evaluation import ToleranceCheck
+from prunerl.loop.config import LoopConfig
+from prunerl.loop.gate import gate, return_stats
+from prunerl.loop.history import History, StepRecord
+from prunerl.loop.result import LoopResult
+from prunerl.loop.subject import Subject, check_targets
+
+EPS = 1e-9
+
+
+class GatedPruner:
+    """Runs the loop on a :class:`Subject`; resumable through :meth:`state_dict`.
+
+    ``on_record(pruner, record)`` is called after every record, when the subject is at its last
+    accepted point (after a rollback) or at the point just accepted: the moment to checkpoint.
+    """
+
+    def __init__(
+        self,
+        subject: Subject,
+        config: LoopConfig,
+        on_record: Callable[[GatedPruner, StepRecord], None] | None = None,
+    ) -> None:
+        self.subject, self.config, self.on_record = subject, config, on_record
+        self.history = History()
+        self.step = config.step
+        self.retries = 0  # train-longer retries used at the current step
+        self.iteration = 0
+        self.env_steps = 0
+        self.phase = "start"  # start -> threshold -> prune -> done
+        self.at_target = False  # an accepted step went all the way to the targets
+        self.reference: np.ndarray | None = None
+        self.accepted_returns: np.ndarray | None = None
+        self.stop_reason = ""
+        self.message = ""
+        self._accepted: Any = None
+        self._t0 = time.perf_counter()
+        check_targets(subject)
+
+    def _budget_left(self) -> int | None:
+        b = self.config.budget
+        return None if b is None else b - self.env_steps
+
+    # ------------------------------------------------------------------ records
+    def _record(self, returns: np.ndarray, action: str, reason: str, **values: Any) -> StepRecord:
+        stats = return_stats(returns, self.config)
+        sparsity = self.subject.sparsity()
+        defaults: dict[str, Any] = {
+            "step": 0.0,
+            "finetune_steps": 0,
+            "sparsity_before": sparsity,
+            "sparsity": sparsity,
+            "groups": self.subject.group_sparsity(),
+        }
+        record = StepRecord.from_stats(
+            stats,
+            **{**defaults, **values},
+            iteration=self.iteration,
+            action=action,
+            env_steps=self.env_steps,
+            reason=reason,
+            wall_s=time.perf_counter() - self._t0,
+        )
+        self.history.append(record)
+        return record
+
+    def _emit(self, record: StepRecord) -> None:
+        if self.on_record is not None:
+            self.on_record(self, record)
+
+    def _stop(self, reason: str, message: str) -> None:
+        self.phase, self.stop_reason, self.message = "done", reason, message
+
+    # ------------------------------------------------------------------ phases
+    def _start(self) -> None:
+        """Evaluate the start point: the reference every prune is compared with."""
+        c = self.config
+        self.reference = self.subject.evaluate(c.eval_episodes, c.eval_seed)
+        self.accepted_returns = self.reference
+        stats = return_stats(self.reference, self.config)
+        self.phase = "threshold" if c.threshold is not None else "prune"
+        self._emit(self._record(self.reference, "reference", f"start point: {stats}"))
+
+    def _train_to_threshold(self) -> None:
+        """Train in chunks until the reference reaches the threshold, or the budget runs out."""
+        c = self.config
+        assert c.threshold is not None and self.reference is not None
+        value = float(getattr(return_stats(self.reference, self.config), c.statistic))
+        if value >= c.threshold:
+            self.phase = "prune"
+            return
+        left = self._budget_left()
+        chunk = c.finetune_steps or 10_000
+        if left is not None and left <= 0:
+            self._stop(
+                "threshold_not_reached",
+                f"the agent's {c.statistic} return {value:.1f} did not reach the threshold "
+                f"{c.threshold:g} within the budget of {c.budget} env steps; everything it did "
+                "is kept: train longer (raise --budget) or lower --threshold",
+            )
+            return
+        if left is not None:
+            chunk = min(chunk, left)
+        self.env_steps += self.subject.train(chunk)
+        self.reference = self.subject.evaluate(c.eval_episodes, c.eval_seed)
+        self.accepted_returns = self.reference
+        self.iteration += 1
+        self._emit(
+            self._record(
+                self.reference,
+                "train",
+                f"training towards the threshold {c.threshold:g}: "
+                f"{c.statistic} {value:.1f} before this chunk",
+                finetune_steps=chunk,
+            )
+        )
+
+    def _should_stop(self, finetune: int) -> bool:
+        c = self.config
+        current, targets = self.subject.group_sparsity(), self.subject.targets()
+        if self.at_target or all(current[n] >= t - 1e-6 for n, t in targets.items()):
+            reached = self.subject.sparsity()
+            self._stop("target_reached", f"reached the target sparsity ({reached:.4f} overall)")
+        elif self.step < c.min_step - EPS:
+            self._stop(
+                "min_step",
+                f"the step shrank to {self.step:.4g} < min_step {c.min_step:g} after rollbacks; "
+                f"the most compressed policy within tolerance has sparsity "
+                f"{self.subject.sparsity():.4f}",
+            )
+        elif (left := self._budget_left()) is not None and left < max(finetune, 1):
+            self._stop(
+                "budget",
+                f"the env-step budget {c.budget} is spent ({self.env_steps} used); "
+                f"reached sparsity {self.subject.sparsity():.4f}",
+            )
+        elif self.iteration >= c.max_iterations:
+            self._stop("max_iterations", f"stopped after max_iterations={c.max_iterations}")
+        return self.phase == "done"
+
+    def _prune_step(self) -> None:
+        """One attempt: prune, fine-tune, evaluate, then accept or roll back and adapt."""
+        c = self.config
+        finetune = round(c.finetune_steps * c.longer**self.retries)
+        if self._should_stop(finetune):
+            return
+        before, current = self.subject.sparsity(), self.subject.group_sparsity()
+        proposal = {
+            name: min(target, 1.0 - (1.0 - current[name]) * (1.0 - self.step))
+            for name, target in self.subject.targets().items()
+        }
+        self.subject.prune_to(proposal)
+        at_target = all(proposal[n] >= t - EPS for n, t in self.subject.targets().items())
+        if self.subject.sparsity() <= before + EPS:
+            if at_target:  # the target, rounded to whole weights per layer, is reached
+                self.at_target = True
+                self._should_stop(finetune)
+                return
+            self._stop(
+                "stalled",
+                f"a step of {self.step:.4g} removes no weight at sparsity {before:.4f} (layers "
+                "are down to a few weights); lower the target or use scope='global'",
+            )
+            return
+        returns, check, trained = self._finetune_and_gate(finetune)
+        self.iteration += 1
+        values = {
+            "step": self.step,
+            "finetune_steps": trained,
+            "sparsity_before": before,
+            "sparsity": self.subject.sparsity(),
+            "groups": self.subject.group_sparsity(),
+            "gate_value": check.value,
+            "gate_threshold": check.threshold,
+        }
+        if check:
+            self._accepted = self.subject.snapshot()
+            self.accepted_returns = returns
+            self.at_target = at_target
+            record = self._record(returns, "accept", str(check), **values)
+            self.step = min(self.step * c.grow, c.max_step)
+            self.retries = 0
+        else:
+            self.subject.restore(self._accepted)
+            if self.retries < c.train_longer:
+                self.retries += 1
+                adapt = f"retry with {c.longer:g}x longer fine-tuning"
+            else:
+                self.retries = 0
+                self.step *= c.shrink
+                adapt = f"step shrinks to {self.step:.4g}"
+            record = self._record(returns, "rollback", f"{check}; {adapt}", **values)
+        self._emit(record)
+
+    def _finetune_and_gate(self, finetune: int) -> tuple[np.ndarray, ToleranceCheck, int]:
+        """Fine-tune in chunks, evaluating after each (and before, if asked); stop on a pass."""
+        c, reference = self.config, self.reference
+        assert reference is not None
+        points = [0] if c.eval_before_finetune or finetune == 0 else []
+        points += [round(finetune * (k + 1) / c.finetune_chunks) for k in range(c.finetune_chunks)]
+        trained = 0
+        for point in sorted(set(points)):
+            if point > trained:
+                self.env_steps += self.subject.train(point - trained)
+                trained = point
+            returns = self.subject.evaluate(c.eval_episodes, c.eval_seed)
+            check = gate(returns, reference, c)
+            if check:
+                break
+        return returns, check, trained
+
+    def run(self) -> LoopResult:
+        """Run (or continue) the loop until it stops; the subject ends at its best point."""
+        if self.phase == "start":
+            self._start()
+        while self.phase == "threshold":
+            self._train_to_threshold()
+        if self.phase == "prune" and self._accepted is None:
+            self._accepted = self.subject.snapshot()
+        while self.phase == "prune":
+            self._prune_step()
+        return self.result()
+
+    def result(self) -> LoopResult:
+        assert self.reference is not None and self.accepted_returns is not None
+        return LoopResult(
+            stop_reason=self.stop_reason,
+            message=self.message,
+            reference=return_stats(self.reference, self.config),
+            final=return_stats(self.accepted_returns, self.config),
+            sparsity=self.subject.sparsity(),
+            group_sparsity=self.subject.group_sparsity(),
+            env_steps=self.env_steps,
+            history=self.history,
+        )
+
+    # ------------------------------------------------------------------ resume
+    def state_dict(self) -> dict[str, Any]:
+        """The loop's own state as JSON data (the subject is checkpointed beside it)."""
+        return {
+            "phase": self.phase,
+            "at_target": self.at_target,
+            "step": self.step,
+            "retries": self.retries,
+            "iteration": self.iteration,
+            "env_steps": self.env_steps,
+            "reference": None if self.reference is None else self.reference.tolist(),
+            "accepted_returns": None
+            if self.accepted_returns is None
+            else self.accepted_returns.tolist(),
+            "stop_reason": self.stop_reason,
+            "message": self.message,
+            "history": self.history.to_json(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`; the subject must be at the point it was saved at."""
+        self.phase, self.step = str(state["phase"]), float(state["step"])
+        self.at_target = bool(state["at_target"])
+        self.retries, self.iteration = int(state["retries"]), int(state["iteration"])
+        self.env_steps = int(state["env_steps"])
+        for key in ("reference", "accepted_returns"):
+            value = state[key]
+            setattr(self, key, None if value is None else np.asarray(value, dtype=np.float64))
+        self.stop_reason, self.message = str(state["stop_reason"]), str(state["message"])
+        self.history = History.from_json(state["history"])
+        self._accepted = None  # taken in run(): the subject is at the last accepted point

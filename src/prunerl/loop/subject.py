@@ -1,0 +1,187 @@
+"""What the gated loop prunes: an agent's networks behind snapshot / prune / train / evaluate.
+
+The loop only talks to a :class:`Subject`; :class:`AgentSubject` adapts one prunerl agent (its
+pruner is rebuilt for the loop so every prune is a one-shot step to a sparsity the loop picks),
+and :class:`~prunerl.loop.multi.EnsembleSubject` adapts several agents pruned together.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Protocol
+
+import numpy as np
+
+from prunerl.core import Pruner, PruningConfig
+from prunerl.core.schedules import OneShot
+from prunerl.loop.config import LoopConfig
+from prunerl.rl.base import Agent
+from prunerl.rl.evaluate import evaluate_policy
+
+
+class Subject(Protocol):
+    """The operations the gated loop needs; groups are what has its own target sparsity."""
+
+    def targets(self) -> dict[str, float]:
+        """Target sparsity of every group."""
+        ...
+
+    def group_sparsity(self) -> dict[str, float]:
+        """Current sparsity of every group."""
+        ...
+
+    def sparsity(self) -> float:
+        """Current sparsity over all pruned weights."""
+        ...
+
+    def prune_to(self, sparsity: dict[str, float]) -> None:
+        """Prune every group to the given sparsity (never reviving a pruned weight)."""
+        ...
+
+    def train(self, steps: int) -> int:
+        """Train (fine-tune) for ``steps`` env steps; return the env steps actually taken."""
+        ...
+
+    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
+        """Returns of ``episodes`` deterministic episodes on seeds ``seed + i``."""
+        ...
+
+    def snapshot(self) -> Any:
+        """Everything a rollback restores (weights, masks, optimizer state, counters)."""
+        ...
+
+    def restore(self, snapshot: Any) -> None:
+        """Go back to ``snapshot`` (it stays valid for later restores)."""
+        ...
+
+
+def check_targets(subject: Subject) -> None:
+    """Every group's target must be at or above its current sparsity."""
+    current = subject.group_sparsity()
+    for name, target in subject.targets().items():
+        if target < current[name] - 1e-6:
+            where = "" if name == "all" else f" of {name!r}"
+            raise ValueError(
+                f"target sparsity{where} {target:.4g} is below the current sparsity "
+                f"{current[name]:.4g}; give a target above it (or start from a denser run)"
+            )
+
+
+def loop_pruning_config(config: LoopConfig) -> PruningConfig:
+    """The core config the loop's pruner uses: the loop's method and targets, one-shot steps."""
+    options = {
+        **config.pruning,
+        "method": config.method,
+        "sparsity": config.target,
+        "scope": config.scope,
+        "distribution": config.distribution or ("uniform" if config.scope == "global" else "erk"),
+        "schedule": "one_shot",
+        "begin_step": 0,
+    }
+    for key in ("end_step", "rewind_step"):
+        options.pop(key, None)
+    pruning = PruningConfig.from_dict(options)
+    if pruning.method_class().sparse_from_start:
+        raise ValueError(
+            f"method {config.method!r} trains sparse from the start and regrows weights; the "
+            "gated loop prunes step by step: use a criterion (magnitude, gradient, taylor, "
+            "random) or a prune-family method (prune, gmp, lottery)"
+        )
+    return pruning
+
+
+def apply_overrides(agent: Agent, overrides: dict[str, Any]) -> None:
+    """Change the agent's hyperparameters for fine-tuning (e.g. ``{"anneal_lr": False}``)."""
+    if not overrides:
+        return
+    valid = {f.name for f in dataclasses.fields(agent.config)}
+    unknown = sorted(set(overrides) - valid)
+    if unknown:
+        raise ValueError(
+            f"unknown {agent.algo} hyperparameter(s) {unknown} in agent_overrides; valid: "
+            f"{', '.join(sorted(valid))}"
+        )
+    agent.config = dataclasses.replace(agent.config, **overrides)
+
+
+class AgentSubject:
+    """One agent under the loop, its pruner built from the loop config (or kept, when the
+    agent already has that very pruner, as after a resume)."""
+
+    def __init__(self, agent: Agent, config: LoopConfig) -> None:
+        if config.structured:
+            raise ValueError(
+                "--structured (neuron pruning) is not yet supported by the gated loop: "
+                "structural pruning has no agent integration yet; prune weights (drop "
+                "--structured) and cut neurons afterwards with prunerl.structural"
+            )
+        self.agent = agent
+        self.config = config
+        apply_overrides(agent, config.agent_overrides)
+        pruning = loop_pruning_config(config)
+        networks = agent.prune_networks if config.networks is None else tuple(config.networks)
+        reuse = agent.pruner is not None and agent.pruner.config == pruning
+        if not (reuse and networks == agent.prune_networks):
+            # a fresh pruner; weights that are zero already (an earlier pruning) stay pruned
+            agent.pruning, agent.prune_networks, agent.pruner = pruning, networks, None
+            agent.setup_pruning()
+            assert agent.pruner is not None
+            state = agent.pruner.state_dict()
+            state["masks"] = {t.name: t.param.detach() != 0 for t in agent.pruner.targets}
+            agent.pruner.load_state_dict(state)
+        assert agent.pruner is not None
+        self.pruner: Pruner = agent.pruner
+        self.names: list[str] = self._group_names()
+        self.hold()
+
+    def _group_names(self) -> list[str]:
+        target = self.config.target
+        return list(target) if isinstance(target, dict) else ["all"]
+
+    def targets(self) -> dict[str, float]:
+        target = self.config.target
+        return dict(target) if isinstance(target, dict) else {"all": target}
+
+    def group_sparsity(self) -> dict[str, float]:
+        out = {}
+        for name, group in zip(self.names, self.pruner.groups, strict=True):
+            members = [self.pruner.targets[i] for i in group]
+            total = sum(t.numel for t in members)
+            out[name] = 1.0 - sum(t.nonzero for t in members) / total
+        return out
+
+    def sparsity(self) -> float:
+        return self.pruner.sparsity()
+
+    def layer_sparsity(self) -> dict[str, float]:
+        return self.pruner.layer_sparsity()
+
+    def hold(self, sparsity: dict[str, float] | None = None) -> None:
+        """One-shot schedules already past: training steps only enforce the masks."""
+        sparsity = self.group_sparsity() if sparsity is None else sparsity
+        self.pruner.schedules = [OneShot(sparsity[n], 0) for n in self.names]
+        self.pruner.last_step = max(self.agent.num_timesteps, 0)
+
+    def prune_to(self, sparsity: dict[str, float]) -> None:
+        self.hold(sparsity)
+        self.pruner.update_masks(step=max(self.agent.num_timesteps, 0))
+
+    def train(self, steps: int) -> int:
+        if steps <= 0:
+            return 0
+        before = self.agent.num_timesteps
+        self.agent.learn(before + steps)
+        return self.agent.num_timesteps - before
+
+    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
+        a = self.agent
+        return evaluate_policy(a.predict, a.env_id, episodes, seed, a.env_kwargs)
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy(self.agent.state_dict())
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        # a deep copy: optimizers may keep the loaded tensors, which training changes in place
+        self.agent.load_state_dict(copy.deepcopy(snapshot))
+        self.hold()
