@@ -56,3 +56,27 @@ def test_explain_without_spaces_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "no spaces.json" in result.output and "prune_observations" in result.output
     missing = runner.invoke(app, ["explain", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_explain_prunes_a_trained_run_first(tmp_path: Path) -> None:
+    from prunerl.experiments import build_config, train
+
+    config = build_config(
+        {
+            "env_id": "prunerl/CartPoleDistractors-v0",
+            "env_kwargs": {"n_distractors": 2},
+            "algo": "ppo",
+            "total_steps": 2048,
+            "eval": {"episodes": 2},
+            "logging": {"quiet": True},
+        }
+    )
+    run_dir = tmp_path / "run"
+    train(config, out=run_dir, quiet=True)
+    args = ["explain", str(run_dir), "--prune", "both", "--tolerance", "0.5", "--episodes", "2"]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, [*args, "--no-plot"])
+    assert result.exit_code == 0, result.output
+    assert "of 6 features" in result.output and "of 2 actions" in result.output
+    assert (run_dir / "spaces.json").is_file()
+    bad = CliRunner().invoke(app, ["explain", str(run_dir), "--prune", "all"])
+    assert bad.exit_code == 2 and "--prune must be one of" in bad.output

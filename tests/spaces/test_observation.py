@@ -133,3 +133,36 @@ def test_channel_pruning_on_image_observations() -> None:
         assert int(np.argmax(scores)) == 0 and np.abs(scores[1:]).max() < 1e-9
     drop = np.asarray(result.scores["permutation"])[0]
     assert 5.0 < drop < 15.0  # a shuffled signal is right about half of the time
+
+
+def test_a_hand_made_mask_deploys_without_fill(cartpole_agent: Any) -> None:
+    from prunerl.spaces import ObservationPruning
+
+    given = ObservationPruning(n=8, keep=[2, 3], method="given", rule="given")
+    small = reduce_agent(cartpole_agent, given)
+    returns = evaluate_policy(small.predict, small.env_id, 2, seed=3, env_kwargs=small.env_kwargs)
+    assert returns.min() == 500.0  # the controller ignores the rest, so zeros change nothing
+
+
+def test_whitened_observations_are_cut_and_folded_exactly() -> None:
+    from prunerl.rl.ppo import PPO, PPOConfig
+    from prunerl.spaces.observation import fix_features
+    from prunerl.spaces.policy import policy_outputs
+
+    agent = PPO(
+        "prunerl/CartPoleDistractors-v0",
+        PPOConfig(normalize_obs=True, num_envs=2, n_steps=64),
+        env_kwargs={"n_distractors": 2},
+    )
+    agent.learn(256)  # fills the running statistics
+    result = prune_observations(agent, "saliency", k=3, episodes=2)
+    small = reduce_agent(agent, result)
+    keep = np.asarray(result.keep)
+    rms, small_rms = agent.obs_normalizer.rms, small.obs_normalizer.rms
+    np.testing.assert_allclose(small_rms.mean, rms.mean[keep])
+    np.testing.assert_allclose(small_rms.var, rms.var[keep])
+    obs = np.random.default_rng(0).normal(size=(16, 6)).astype(np.float32)
+    held = fix_features(keep, np.asarray(result.fill), 0)(obs)
+    torch.testing.assert_close(
+        policy_outputs(small, obs[:, keep]), policy_outputs(agent, held), rtol=1e-4, atol=1e-5
+    )

@@ -85,3 +85,11 @@ def test_invalid_action_chain_masks_penalises_and_finishes() -> None:
 def test_invalid_action_chain_bad_layout() -> None:
     with pytest.raises(ValueError, match="valid_per_cell"):
         make_env("prunerl/InvalidActionChain-v0", env_kwargs={"valid_per_cell": 1})
+
+
+def test_invalid_action_chain_can_hide_its_mask() -> None:
+    env = make_env("prunerl/InvalidActionChain-v0", env_kwargs={"expose_mask": False})
+    obs, info = env.reset(seed=0)
+    assert "action_mask" not in info and obs[8:].sum() == 3  # still observable in the state
+    *_, info = env.step(0)
+    assert "action_mask" not in info

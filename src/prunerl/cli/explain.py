@@ -1,4 +1,8 @@
-"""``prunerl explain RUN_DIR``: which observation features and actions were removed, and why."""
+"""``prunerl explain RUN_DIR``: which observation features and actions were removed, and why.
+
+With ``--prune observations|actions|both`` it first scores and decides on the run's saved
+policy (``prunerl.spaces.prune_observations`` / ``prune_actions``) and writes ``spaces.json``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,46 @@ from rich.markup import escape
 from rich.table import Table
 
 from prunerl.cli.app import app, console, friendly_errors
+from prunerl.rl.base import Agent
+from prunerl.spaces import prune_actions, prune_observations
 from prunerl.spaces.report import headline, plot_scores, score_rows
-from prunerl.spaces.results import SPACES_FILE, SpacePruning, load_spaces
+from prunerl.spaces.results import SPACES_FILE, SpacePruning, load_spaces, save_spaces
+
+PRUNE_CHOICES = ("observations", "actions", "both")
+
+
+def _run_agent(run_dir: Path, checkpoint: str) -> Agent:
+    """The agent of a run directory written by ``prunerl train``, with a saved policy loaded."""
+    from prunerl.experiments import RunDir, build_config, load_yaml
+    from prunerl.experiments.checkpoint import load_checkpoint
+    from prunerl.experiments.runner import build_agent
+
+    run = RunDir.open(run_dir)
+    _, agent = build_agent(build_config(load_yaml(run.config)))
+    state, _ = load_checkpoint(run, checkpoint)
+    agent.load_state_dict(state)
+    return agent
+
+
+def _prune_run(
+    run_dir: Path,
+    what: str,
+    obs_method: str,
+    action_method: str,
+    tolerance: float,
+    episodes: int,
+    checkpoint: str,
+) -> None:
+    """Score and decide on the run's policy, then write ``RUN_DIR/spaces.json``."""
+    if what not in PRUNE_CHOICES:
+        raise ValueError(f"--prune must be one of {', '.join(PRUNE_CHOICES)}, got {what!r}")
+    agent = _run_agent(run_dir, checkpoint)
+    found: list[SpacePruning] = []
+    if what in ("observations", "both"):
+        found.append(prune_observations(agent, obs_method, tolerance=tolerance, episodes=episodes))
+    if what in ("actions", "both"):
+        found.append(prune_actions(agent, action_method, tolerance=tolerance, episodes=episodes))
+    save_spaces(run_dir, *found)
 
 
 def _score_table(pruning: SpacePruning, top: int | None) -> Table:
@@ -51,10 +93,23 @@ def explain(
     plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Write bar charts (PNG).")] = True,
     top: Annotated[int | None, typer.Option(help="Show only the N most important items.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the PNGs (default RUN_DIR).")] = None,
+    prune: Annotated[
+        str | None,
+        typer.Option(help="First decide on the run's policy: observations|actions|both."),
+    ] = None,
+    obs_method: Annotated[
+        str, typer.Option(help="Feature measure used to decide.")
+    ] = "permutation",
+    action_method: Annotated[str, typer.Option(help="Action measure used to decide.")] = "usage",
+    tolerance: Annotated[float, typer.Option(help="Allowed relative drop in return.")] = 0.05,
+    episodes: Annotated[int, typer.Option(help="Episodes per return measurement.")] = 10,
+    checkpoint: Annotated[str, typer.Option(help="Policy to prune: last or best.")] = "last",
 ) -> None:
     """Show the features and actions removed from a run, with the scores behind the decision."""
     if not run_dir.exists():
         raise FileNotFoundError(f"{run_dir} does not exist; pass a run directory")
+    if prune is not None:
+        _prune_run(run_dir, prune, obs_method, action_method, tolerance, episodes, checkpoint)
     spaces = load_spaces(run_dir)
     folder = out or (run_dir if run_dir.is_dir() else run_dir.parent)
     for kind, pruning in spaces.items():

@@ -149,7 +149,9 @@ class InvalidActionChain(gym.Env[np.ndarray, np.int64]):
     back, the rest stay), drawn once from ``layout_seed``. ``info["action_mask"]`` marks them and
     the observation is the one-hot cell followed by the mask. An invalid action costs
     ``invalid_penalty`` and does nothing. Reaching the end gives ``1 - 0.5 * steps / max_steps``.
-    Masking lets an agent explore only valid actions (Huang & Ontañón 2022).
+    Masking lets an agent explore only valid actions (Huang & Ontañón 2022); with
+    ``expose_mask=False`` the info carries no mask, so a masking agent must learn from the
+    penalty like any other (the baseline masking is compared with).
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012  (Gymnasium declares it per instance)
@@ -162,6 +164,7 @@ class InvalidActionChain(gym.Env[np.ndarray, np.int64]):
         invalid_penalty: float = 0.1,
         max_steps: int | None = None,
         layout_seed: int = 0,
+        expose_mask: bool = True,
     ) -> None:
         if length < 2 or not 2 <= valid_per_cell <= n_actions:
             raise ValueError(
@@ -171,6 +174,7 @@ class InvalidActionChain(gym.Env[np.ndarray, np.int64]):
         self.length, self.n_actions = length, n_actions
         self.invalid_penalty = invalid_penalty
         self.max_steps = max_steps or 4 * length
+        self.expose_mask = expose_mask
         rng = np.random.default_rng(layout_seed)
         self.masks = np.zeros((length, n_actions), dtype=np.int8)
         self.moves = np.zeros((length, n_actions), dtype=np.int64)
@@ -190,7 +194,7 @@ class InvalidActionChain(gym.Env[np.ndarray, np.int64]):
         return np.concatenate([onehot, self.masks[self.cell].astype(np.float32)])
 
     def _info(self) -> dict[str, Any]:
-        return {"action_mask": self.masks[self.cell].copy()}
+        return {"action_mask": self.masks[self.cell].copy()} if self.expose_mask else {}
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

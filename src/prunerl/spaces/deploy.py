@@ -23,13 +23,16 @@ from prunerl.spaces.surgery import cut_input_features, cut_output_units, input_w
 from prunerl.spaces.wrappers import REDUCED_ENV_ID, observation_axis, reduced_env_kwargs
 
 
-def input_fill(agent: Agent, pruning: ObservationPruning) -> np.ndarray:
-    """The network-input value of each feature held at its raw fill (e.g. after whitening)."""
+def input_fill(agent: Agent, pruning: ObservationPruning) -> np.ndarray | None:
+    """The network-input value of each feature held at its raw fill (e.g. after whitening).
+
+    None when the pruning has no fill (a hand-made mask): dropped features then count as 0.
+    """
     space = agent.observation_space
     axis = observation_axis(space, pruning.axis)
     shape = tuple(space.shape or ())
     if pruning.fill is None:
-        raise ValueError("this observation pruning has no fill values; re-run prune_observations")
+        return None
     fill = np.asarray(pruning.fill, dtype=np.float64)
     raw = np.moveaxis(np.broadcast_to(fill, (*np.delete(shape, axis), len(fill))), -1, axis)
     x = network_input(agent, raw[None].astype(space.dtype)).double()

@@ -3,8 +3,9 @@
 Three measures users can compare, all registered in ``feature_measures``:
 
 - ``weight_norm``: L2 norm of the first layer's weights reading the feature (its input group;
-  Vischer et al. 2022 and Grooten et al. 2023 find irrelevant inputs get small/no weights),
-  times the feature's spread on real observations so constants score 0;
+  Vischer et al. 2022 and Grooten et al. 2023 find irrelevant inputs get small/no weights);
+  blind to the feature's scale and to constants, it is meant for networks trained with group
+  lasso on the input layer (:class:`prunerl.spaces.InputGroupLasso`);
 - ``saliency``: mean |d outputs / d feature| on real observations times the feature's spread
   (gradient saliency, Simonyan et al. 2014);
 - ``permutation``: drop in return when the feature is replaced by values drawn from other
@@ -59,10 +60,10 @@ def feature_spread(inputs: torch.Tensor, axis: int = 0) -> np.ndarray:
 
 @feature_measures.register("weight_norm")
 def weight_norm_importance(ctx: FeatureContext) -> np.ndarray:
-    """||W[:, j]|| of the first layer times the feature's spread (constants score 0)."""
+    """||W[:, j]|| of the first layer: the weights that read feature (or channel) j."""
     w = first_layer(ctx.network).weight.detach().double()
     per_input = w.transpose(0, 1).reshape(w.shape[1], -1).norm(dim=1)[: ctx.n_features]
-    return per_input.numpy() * feature_spread(ctx.inputs, ctx.axis)
+    return per_input.numpy()
 
 
 @feature_measures.register("saliency")
