@@ -65,6 +65,13 @@ def test_explicit_pruning_steps_are_kept_and_short_runs_update_more_often() -> N
     assert short.pruning is not None and short.pruning["update_every"] == 55  # (750-200)//10
 
 
+def test_pruning_that_ends_after_the_run_is_refused() -> None:
+    with pytest.raises(ValueError, match="end_step 900 is beyond total_steps 400"):
+        build_config(tiny(pruning={"method": "gmp", "end_step": 900}))
+    with pytest.raises(ValueError, match="begin_step 500 is beyond"):
+        build_config(tiny(pruning={"method": "magnitude", "begin_step": 500}))
+
+
 def test_per_network_targets_and_networks_list() -> None:
     cfg = build_config(tiny(pruning={"method": "gmp", "sparsity": {"actor": 0.95, "critic": 0.8}}))
     pruning = cfg.pruning_config()

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from prunerl.cli.app import app, console, friendly_errors
+from prunerl.cli.app import app, console, err_console, friendly_errors
+from prunerl.experiments import TrainingInterrupted
 from prunerl.experiments.demo import DEMO_ALGO, DEMO_ENV, DEMO_STEPS, demo_configs, run_demo
 
 DEMO_OUT = Path("runs/demo")
 
 
+def _mean_std(mean: float | None, std: float | None) -> str:
+    return "-" if mean is None or std is None else f"{mean:.1f} ± {std:.1f}"
+
+
 ROWS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
-    (
-        "return (mean ± std)",
-        lambda s: f"{s['final_return_mean']:.1f} ± {s['final_return_std']:.1f}",
-    ),
-    ("best periodic eval", lambda s: f"{s['best_return_mean']:.1f}"),
+    ("final policy return", lambda s: _mean_std(s["final_return_mean"], s["final_return_std"])),
+    ("best policy, held-out", lambda s: _mean_std(s["best_held_out_mean"], s["best_held_out_std"])),
     ("sparsity", lambda s: f"{s['sparsity']:.1%}"),
     ("params nonzero/total", lambda s: f"{s['params_nonzero']:,}/{s['params_total']:,}"),
     ("FLOPs (sparse/dense)", lambda s: f"{s['flops_sparse']:,}/{s['flops_dense']:,}"),
@@ -64,16 +68,33 @@ def demo(
         highlight=False,
     )
     start = time.perf_counter()
-
-    def announce(label: str) -> None:
-        console.print(f"training {label} …", highlight=False)
-
-    results = run_demo(configs, out, parallel, on_start=announce)
-    title = (
-        f"{DEMO_ALGO} on {DEMO_ENV}: dense vs pruned during training "
-        f"({episodes} eval episodes, seed {seed})"
+    progress = Progress(
+        TextColumn("[bold]{task.description:>6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("return {task.fields[ret]:>5}  sparsity {task.fields[sp]:>4}"),
+        TimeElapsedColumn(),
+        console=console,
     )
+    tasks = {label: progress.add_task(label, total=steps, ret="-", sp="-") for label in configs}
+
+    def update(label: str, step: int, recent: float, sparsity_now: float) -> None:
+        ret = "-" if math.isnan(recent) else f"{recent:.0f}"
+        progress.update(tasks[label], completed=step, ret=ret, sp=f"{sparsity_now:.0%}")
+
+    try:
+        with progress:
+            results = run_demo(configs, out, parallel, on_progress=update)
+    except (KeyboardInterrupt, TrainingInterrupted):
+        err_console.print("[yellow]interrupted:[/] run `prunerl demo` again to start over")
+        raise typer.Exit(code=130) from None
+    title = f"{DEMO_ALGO} on {DEMO_ENV}, seed {seed}: dense vs pruned during training"
     console.print(comparison_table(results, title))
+    console.print(
+        f"returns: mean ± std over {episodes} episodes; the best policy (chosen by periodic "
+        f"evaluation, at the final sparsity) is re-evaluated on {episodes} held-out episodes",
+        highlight=False,
+    )
     console.print(
         f"run directories: {', '.join(str(Path(out) / k) for k in results)} "
         f"(total {time.perf_counter() - start:.0f} s)",

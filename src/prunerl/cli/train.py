@@ -112,8 +112,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     console.print(
         f"{summary['algo']} on {summary['env_id']}: return {summary['final_return_mean']:.1f} "
         f"± {summary['final_return_std']:.1f} over {summary['eval_episodes']} episodes "
-        f"(best {summary['best_return_mean']:.1f}), sparsity {summary['sparsity']:.1%}, "
+        f"(best {_number(summary['best_return_mean'])}), sparsity {summary['sparsity']:.1%}, "
         f"{summary['params_nonzero']}/{summary['params_total']} params, "
         f"{summary['train_wall_s']:.1f} s ({summary['env_steps_per_s']:.0f} steps/s)",
         highlight=False,
     )
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

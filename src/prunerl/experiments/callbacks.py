@@ -38,6 +38,18 @@ def crossed(last: int, now: int, every: int) -> bool:
     return now // every > last // every
 
 
+def at_target(agent: Agent) -> bool:
+    """Whether pruning has reached its final target (only such policies can be the best one).
+
+    Otherwise the "best" policy of a pruned run could be a dense one from before pruning began.
+    """
+    pruner = agent.pruner
+    if pruner is None:
+        return True
+    step = pruner.last_step
+    return all(s.sparsity_at(step) >= s.final_sparsity - 1e-9 for s in pruner.schedules)
+
+
 def agent_sparsity(agent: Agent) -> float:
     """Sparsity over the pruned networks (0 for a dense agent)."""
     return agent.pruner.sparsity() if agent.pruner is not None else 0.0
@@ -83,7 +95,10 @@ class Clock:
 
 
 class Evaluator(Callback):
-    """Evaluates the deterministic policy every ``every`` env steps; keeps the best one."""
+    """Evaluates the deterministic policy every ``every`` env steps; keeps the best one.
+
+    The best policy is chosen among those at the final sparsity (see :func:`at_target`).
+    """
 
     def __init__(
         self,
@@ -97,7 +112,7 @@ class Evaluator(Callback):
     ) -> None:
         self.env_id, self.episodes, self.every, self.seed = env_id, episodes, every, seed
         self.env_kwargs, self.clock, self.on_best = env_kwargs, clock, on_best
-        self.history: list[dict[str, float]] = []  # step, mean, std of each evaluation
+        self.history: list[dict[str, Any]] = []  # step, mean, std, at_target of each
         self.best_mean = -math.inf
         self.best_step = -1
         self.last: np.ndarray | None = None  # returns of the latest evaluation
@@ -120,8 +135,11 @@ class Evaluator(Callback):
             )
             self.last = returns
             mean, std = float(returns.mean()), float(returns.std())
-            self.history.append({"step": agent.num_timesteps, "mean": mean, "std": std})
-            if mean > self.best_mean:
+            eligible = at_target(agent)
+            self.history.append(
+                {"step": agent.num_timesteps, "mean": mean, "std": std, "at_target": eligible}
+            )
+            if eligible and mean > self.best_mean:
                 self.best_mean, self.best_step = mean, agent.num_timesteps
                 self.on_best(agent)
         return returns

@@ -123,6 +123,13 @@ def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]
         window = int(data["end_step"]) - int(data["begin_step"])
         data.setdefault("update_every", min(DEFAULT_UPDATE_EVERY, max(1, window // 10)))
     resolved = PruningConfig.from_dict(data).to_dict()
+    last = resolved["begin_step"] if schedule == "one_shot" else resolved["end_step"]
+    if schedule != "constant" and last > total_steps:
+        what = "begin_step" if schedule == "one_shot" else "end_step"
+        raise ValueError(
+            f"pruning.{what} {last} is beyond total_steps {total_steps}: the target sparsity "
+            f"would never be reached; lower {what} or leave it out (default: 75% of the run)"
+        )
     resolved["networks"] = networks
     return resolved
 
