@@ -122,6 +122,19 @@ def test_agent_overrides_change_fine_tuning_hyperparameters() -> None:
         AgentSubject(small_dqn(), loop_config(agent_overrides={"learning_rte": 1e-5}))
 
 
+def test_fine_tuning_runs_at_a_share_of_the_learning_rate() -> None:
+    agent = small_dqn()
+    base = agent.config.learning_rate
+    subject = AgentSubject(agent, loop_config(lr_scale=0.1))
+    assert agent.config.learning_rate == pytest.approx(base * 0.1)
+    assert agent.optimizers["q"].param_groups[0]["lr"] == pytest.approx(base * 0.1)
+    # a second subject on the same agent scales the original rate, not the scaled one
+    AgentSubject(agent, loop_config(lr_scale=0.5), base_config=subject.base_config)
+    assert agent.config.learning_rate == pytest.approx(base * 0.5)
+    with pytest.raises(ValueError, match=r"lr_scale must be in \(0, 1\]"):
+        loop_config(lr_scale=2.0)
+
+
 def test_sparse_training_methods_and_structured_are_refused() -> None:
     with pytest.raises(ValueError, match="gated loop prunes step by step"):
         AgentSubject(small_dqn(), loop_config(method="rigl"))

@@ -88,6 +88,9 @@ def prune(
         float | None, typer.Option(help="Return to reach by training before pruning.")
     ] = None,
     episodes: Annotated[int, typer.Option(help="Evaluation episodes per step.")] = 20,
+    lr_scale: Annotated[
+        float, typer.Option(help="Fine-tune at this share of the agent's learning rate.")
+    ] = 0.1,
     networks: Annotated[
         list[str] | None, typer.Option("--network", help="Network to prune (repeatable).")
     ] = None,
@@ -135,6 +138,7 @@ def prune(
                 "budget": budget,
                 "threshold": threshold,
                 "eval_episodes": episodes,
+                "lr_scale": lr_scale,
                 "networks": networks or None,
                 "structured": structured,
                 "agent_overrides": parse_sets(agent_sets or [], "--agent-set"),

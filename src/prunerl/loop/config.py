@@ -65,6 +65,7 @@ class LoopConfig:
     networks: list[str] | None = None  # networks to prune (None: the agent's default)
     pruning: dict[str, Any] = field(default_factory=dict)  # more PruningConfig options
     agent_overrides: dict[str, Any] = field(default_factory=dict)  # hyperparameters to fine-tune
+    lr_scale: float = 0.1  # fine-tune at this share of the agent's learning_rate
     structured: bool = False  # remove whole neurons (structural pruning) instead of weights
     max_iterations: int = 200  # hard cap on prune attempts
 
@@ -96,6 +97,8 @@ class LoopConfig:
             raise ValueError(f"min_step ({self.min_step}) must be <= step ({self.step})")
         if self.step > self.max_step:
             raise ValueError(f"step ({self.step}) must be <= max_step ({self.max_step})")
+        if not 0.0 < self.lr_scale <= 1.0:
+            raise ValueError(f"lr_scale must be in (0, 1], got {self.lr_scale}")
         if self.grow < 1.0 or self.longer < 1.0:
             raise ValueError(f"grow and longer must be >= 1, got {self.grow} and {self.longer}")
         _positive(self.train_longer, "train_longer", allow_zero=True)

@@ -82,7 +82,8 @@ def with_sensitivity(subject: AgentSubject, config: LoopConfig, out: RunDir) -> 
     analysed = {t.network for t in subject.pruner.targets if t.name in targets}
     for network in sorted(covered - analysed):
         targets[network] = config.target
-    return AgentSubject(subject.agent, dataclasses.replace(config, target=targets))
+    new = dataclasses.replace(config, target=targets)
+    return AgentSubject(subject.agent, new, base_config=subject.base_config)
 
 
 def write_run_files(

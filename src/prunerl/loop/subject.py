@@ -91,25 +91,28 @@ def loop_pruning_config(config: LoopConfig) -> PruningConfig:
     return pruning
 
 
-def apply_overrides(agent: Agent, overrides: dict[str, Any]) -> None:
-    """Change the agent's hyperparameters for fine-tuning (e.g. ``{"anneal_lr": False}``)."""
-    if not overrides:
-        return
-    valid = {f.name for f in dataclasses.fields(agent.config)}
+def fine_tuning_config(agent: Agent, base: Any, config: LoopConfig) -> Any:
+    """The agent's hyperparameters for fine-tuning: ``base`` with the loop's overrides and
+    ``learning_rate`` scaled by ``lr_scale`` (a trained policy fine-tuned at its full training
+    rate tends to lose what it knew; measured on CartPole DQN, docs/benchmarks.md)."""
+    overrides = dict(config.agent_overrides)
+    valid = {f.name for f in dataclasses.fields(base)}
     unknown = sorted(set(overrides) - valid)
     if unknown:
         raise ValueError(
             f"unknown {agent.algo} hyperparameter(s) {unknown} in agent_overrides; valid: "
             f"{', '.join(sorted(valid))}"
         )
-    agent.config = dataclasses.replace(agent.config, **overrides)
+    if "learning_rate" in valid and "learning_rate" not in overrides:
+        overrides["learning_rate"] = base.learning_rate * config.lr_scale
+    return dataclasses.replace(base, **overrides) if overrides else base
 
 
 class AgentSubject:
     """One agent under the loop, its pruner built from the loop config (or kept, when the
     agent already has that very pruner, as after a resume)."""
 
-    def __init__(self, agent: Agent, config: LoopConfig) -> None:
+    def __init__(self, agent: Agent, config: LoopConfig, base_config: Any = None) -> None:
         if config.structured:
             raise ValueError(
                 "--structured (neuron pruning) is not yet supported by the gated loop: "
@@ -118,7 +121,9 @@ class AgentSubject:
             )
         self.agent = agent
         self.config = config
-        apply_overrides(agent, config.agent_overrides)
+        self.base_config = agent.config if base_config is None else base_config
+        agent.config = fine_tuning_config(agent, self.base_config, config)
+        self._set_optimizer_lr()
         pruning = loop_pruning_config(config)
         networks = agent.prune_networks if config.networks is None else tuple(config.networks)
         reuse = agent.pruner is not None and agent.pruner.config == pruning
@@ -134,6 +139,14 @@ class AgentSubject:
         self.pruner: Pruner = agent.pruner
         self.names: list[str] = self._group_names()
         self.hold()
+
+    def _set_optimizer_lr(self) -> None:
+        """For agents that read the rate from their optimizers, not from their config."""
+        lr = getattr(self.agent.config, "learning_rate", None)
+        if isinstance(lr, float):
+            for opt in self.agent.optimizers.values():
+                for group in opt.param_groups:
+                    group["lr"] = lr
 
     def _group_names(self) -> list[str]:
         target = self.config.target
@@ -184,4 +197,5 @@ class AgentSubject:
     def restore(self, snapshot: dict[str, Any]) -> None:
         # a deep copy: optimizers may keep the loaded tensors, which training changes in place
         self.agent.load_state_dict(copy.deepcopy(snapshot))
+        self._set_optimizer_lr()
         self.hold()
