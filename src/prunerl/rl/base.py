@@ -6,7 +6,7 @@ import dataclasses
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -16,6 +16,9 @@ from torch import nn
 from prunerl.core import Pruner, PruningConfig
 from prunerl.registry import Registry
 from prunerl.rl.callbacks import Callback
+
+if TYPE_CHECKING:
+    from prunerl.rl.structured import StructuredPruner
 
 
 def seed_everything(seed: int) -> None:
@@ -59,6 +62,7 @@ class Agent(ABC):
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.pruner: Pruner | None = None
+        self.structured: StructuredPruner | None = None  # neuron masks/cut, set by that class
         self.num_timesteps = 0
         self.num_updates = 0
         self.rng = np.random.default_rng(seed)
@@ -92,6 +96,14 @@ class Agent(ABC):
                 "(target networks follow their source automatically)"
             )
         return names
+
+    def on_networks_replaced(self) -> None:
+        """Called after a structural cut put smaller networks in ``self.networks``.
+
+        The optimizers already hold the new parameters; override to refresh anything else that
+        caches parameters (e.g. a list used for gradient clipping).
+        """
+        return None
 
     def pruning_step(self) -> None:
         """Call after every optimizer step: schedule in env steps, masks re-applied."""
@@ -130,6 +142,7 @@ class Agent(ABC):
             "networks": {n: net.state_dict() for n, net in self.networks.items()},
             "optimizers": {n: opt.state_dict() for n, opt in self.optimizers.items()},
             "pruner": self.pruner.state_dict() if self.pruner is not None else None,
+            "structured": self.structured.state_dict() if self.structured is not None else None,
             "counters": {"num_timesteps": self.num_timesteps, "num_updates": self.num_updates},
             "rng": {
                 "torch": torch.get_rng_state(),
@@ -142,6 +155,10 @@ class Agent(ABC):
         """Restore :meth:`state_dict`; a checkpoint from another architecture gets a clear error."""
         if state.get("algo") != self.algo:
             raise ValueError(f"checkpoint is for {state.get('algo')!r}, not {self.algo!r}")
+        if state.get("structured") is not None:  # cut the networks to the saved widths first
+            from prunerl.rl.structured import restore_structure
+
+            restore_structure(self, state["structured"])
         for name, net in self.networks.items():
             try:
                 net.load_state_dict(state["networks"][name])
