@@ -6,6 +6,7 @@ from prunerl.cli import (  # noqa: F401  (commands register on import)
     demo,
     evaluate,
     explain,
+    export,
     methods,
     prune,
     train,
