@@ -138,5 +138,5 @@ def test_fine_tuning_runs_at_a_share_of_the_learning_rate() -> None:
 def test_sparse_training_methods_and_structured_are_refused() -> None:
     with pytest.raises(ValueError, match="gated loop prunes step by step"):
         AgentSubject(small_dqn(), loop_config(method="rigl"))
-    with pytest.raises(ValueError, match="not yet supported"):
+    with pytest.raises(ValueError, match=r"use prunerl\.loop\.structured\.StructuredSubject"):
         AgentSubject(small_dqn(), loop_config(structured=True))

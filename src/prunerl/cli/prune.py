@@ -94,7 +94,7 @@ def prune(
     networks: Annotated[
         list[str] | None, typer.Option("--network", help="Network to prune (repeatable).")
     ] = None,
-    structured: Annotated[bool, typer.Option(help="Prune whole neurons (not yet).")] = False,
+    structured: Annotated[bool, typer.Option(help="Prune whole neurons, then cut them.")] = False,
     sensitivity: Annotated[
         bool, typer.Option(help="Per-layer targets from a sensitivity analysis first.")
     ] = False,
@@ -164,7 +164,7 @@ def prune(
     colour = "green" if summary["succeeded"] else "yellow"
     console.print(f"[{colour}]{summary['stop_reason']}:[/] {summary['message']}", highlight=False)
     console.print(
-        f"final: sparsity {summary['sparsity']:.2%}, return {summary['final_return_mean']:.1f} "
+        f"final: {summary['loop_sparsity']:.2%} of {summary['pruned']} pruned, return {summary['final_return_mean']:.1f} "
         f"± {summary['final_return_std']:.1f} on {summary['eval_episodes']} held-out episodes "
         f"(reference {summary['reference']['mean']:.1f}), {summary['accepted_steps']} steps "
         f"accepted, {summary['rollbacks']} rolled back, {summary['loop_env_steps']} env steps",

@@ -37,7 +37,8 @@ from prunerl.loop.controller import GatedPruner
 from prunerl.loop.history import StepRecord
 from prunerl.loop.result import LoopResult
 from prunerl.loop.sensitivity import DEFAULT_SPARSITIES, layer_targets, sensitivity
-from prunerl.loop.subject import AgentSubject, loop_pruning_config
+from prunerl.loop.structured import agent_subject
+from prunerl.loop.subject import AgentLoopSubject, AgentSubject, loop_pruning_config
 from prunerl.rl.base import Agent
 
 LOOP_FILES = ("prune.yaml", "history.csv", "sensitivity.json", "sensitivity.png")
@@ -90,7 +91,9 @@ def write_run_files(
     out: RunDir, config: RunConfig, loop: LoopConfig, source: dict[str, Any]
 ) -> None:
     """config.yaml (a valid run config, its pruner the loop's) and prune.yaml."""
-    pruning = {**loop_pruning_config(loop).to_dict(), "networks": loop.networks}
+    pruning = None  # neurons: the structural state in the checkpoint rebuilds the agent
+    if not loop.structured:
+        pruning = {**loop_pruning_config(loop).to_dict(), "networks": loop.networks}
     data = {**config.to_dict(), "pruning": pruning}
     build_config(data)  # it must stay a valid run config for `prunerl evaluate`
     write_yaml(out.config, data)
@@ -109,7 +112,7 @@ def prune_run(
 ) -> dict[str, Any]:
     """Prune the trained run ``source`` with the gated loop into a new run directory."""
     src, run_config, agent = load_source(source, checkpoint)
-    subject = AgentSubject(agent, config)
+    subject = agent_subject(agent, config)
     GatedPruner(subject, config)  # bad targets fail here, before any file is written
     tag = f"prune{round(config.max_target * 100)}"
     path = out or default_out(run_config.env_id, run_config.algo, run_config.seed, tag)
@@ -117,6 +120,8 @@ def prune_run(
     for name in LOOP_FILES:
         (run.path / name).unlink(missing_ok=True)
     if analyse:
+        if not isinstance(subject, AgentSubject):
+            raise ValueError("--sensitivity analyses weights; drop it with --structured")
         subject = with_sensitivity(subject, config, run)
         config = subject.config
     source_info = {"run_dir": str(src.path), "checkpoint": checkpoint}
@@ -139,10 +144,10 @@ def resume_prune(run_dir: str | Path, report: Reporter | None = None) -> dict[st
         state, meta = load_checkpoint(run, "last")
     except FileNotFoundError:  # stopped before the first record: start again from the source
         _, _, agent = load_source(spec["source"]["run_dir"], spec["source"]["checkpoint"])
-        return Session(run, AgentSubject(agent, loop), None, report).run()
+        return Session(run, agent_subject(agent, loop), None, report).run()
     restore_checkpoint(agent, run, state, meta)
     restore_agent_envs(agent, meta["run"].get("env", {}))
-    return Session(run, AgentSubject(agent, loop), meta["run"], report).run()
+    return Session(run, agent_subject(agent, loop), meta["run"], report).run()
 
 
 class Session:
@@ -151,7 +156,7 @@ class Session:
     def __init__(
         self,
         run: RunDir,
-        subject: AgentSubject,
+        subject: AgentLoopSubject,
         state: dict[str, Any] | None,
         report: Reporter | None,
     ) -> None:
@@ -180,6 +185,9 @@ class Session:
             result = self.loop.run()
         except KeyboardInterrupt:  # the checkpoint on disk is the last accepted point
             raise PruneInterrupted(str(self.run_dir.path)) from None
+        if self.subject.finish():  # e.g. the structural cut: save the smaller networks
+            meta = {"loop": self.loop.state_dict(), "elapsed_s": self.wall_s()}
+            save_checkpoint(self.subject.agent, self.run_dir, "last", meta)
         summary = self.summary(result)
         write_json(self.run_dir.summary, summary)
         return summary
@@ -211,5 +219,9 @@ class Session:
             iterations=self.loop.iteration,
             accepted_steps=result.accepted_steps,
             rollbacks=result.rollbacks,
+            pruned="neurons" if c.structured else "weights",
+            loop_sparsity=result.sparsity,
         )
+        if c.structured:
+            summary["architecture"] = getattr(self.subject, "architecture", dict)()
         return summary

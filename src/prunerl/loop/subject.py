@@ -108,22 +108,76 @@ def fine_tuning_config(agent: Agent, base: Any, config: LoopConfig) -> Any:
     return dataclasses.replace(base, **overrides) if overrides else base
 
 
-class AgentSubject:
-    """One agent under the loop, its pruner built from the loop config (or kept, when the
-    agent already has that very pruner, as after a resume)."""
+class AgentLoopSubject:
+    """What every agent subject shares: fine-tuning hyperparameters, training, evaluation on
+    fixed seeds, and snapshots of ``agent.state_dict()`` (weights, masks, optimizers, RNG)."""
 
     def __init__(self, agent: Agent, config: LoopConfig, base_config: Any = None) -> None:
-        if config.structured:
-            raise ValueError(
-                "--structured (neuron pruning) is not yet supported by the gated loop: "
-                "structural pruning has no agent integration yet; prune weights (drop "
-                "--structured) and cut neurons afterwards with prunerl.structural"
-            )
         self.agent = agent
         self.config = config
         self.base_config = agent.config if base_config is None else base_config
         agent.config = fine_tuning_config(agent, self.base_config, config)
         self._set_optimizer_lr()
+
+    def _set_optimizer_lr(self) -> None:
+        """For agents that read the rate from their optimizers, not from their config."""
+        lr = getattr(self.agent.config, "learning_rate", None)
+        if isinstance(lr, float):
+            for opt in self.agent.optimizers.values():
+                for group in opt.param_groups:
+                    group["lr"] = lr
+
+    def targets(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def group_sparsity(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def sparsity(self) -> float:
+        raise NotImplementedError
+
+    def prune_to(self, sparsity: dict[str, float]) -> None:
+        raise NotImplementedError
+
+    def hold(self) -> None:
+        """Make sure training only enforces the current masks (subclasses)."""
+
+    def finish(self) -> bool:
+        """Called once the loop ended; True when it changed the agent (e.g. a cut)."""
+        return False
+
+    def train(self, steps: int) -> int:
+        if steps <= 0:
+            return 0
+        before = self.agent.num_timesteps
+        self.agent.learn(before + steps)
+        return self.agent.num_timesteps - before
+
+    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
+        a = self.agent
+        return evaluate_policy(a.predict, a.env_id, episodes, seed, a.env_kwargs)
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy(self.agent.state_dict())
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        # a deep copy: optimizers may keep the loaded tensors, which training changes in place
+        self.agent.load_state_dict(copy.deepcopy(snapshot))
+        self._set_optimizer_lr()
+        self.hold()
+
+
+class AgentSubject(AgentLoopSubject):
+    """Weights of one agent's networks, its pruner built from the loop config (or kept, when
+    the agent already has that very pruner, as after a resume)."""
+
+    def __init__(self, agent: Agent, config: LoopConfig, base_config: Any = None) -> None:
+        if config.structured:
+            raise ValueError(
+                "AgentSubject prunes weights; for neurons (structured=True) use "
+                "prunerl.loop.structured.StructuredSubject"
+            )
+        super().__init__(agent, config, base_config)
         pruning = loop_pruning_config(config)
         networks = agent.prune_networks if config.networks is None else tuple(config.networks)
         reuse = agent.pruner is not None and agent.pruner.config == pruning
@@ -137,20 +191,9 @@ class AgentSubject:
             agent.pruner.load_state_dict(state)
         assert agent.pruner is not None
         self.pruner: Pruner = agent.pruner
-        self.names: list[str] = self._group_names()
+        target = config.target
+        self.names: list[str] = list(target) if isinstance(target, dict) else ["all"]
         self.hold()
-
-    def _set_optimizer_lr(self) -> None:
-        """For agents that read the rate from their optimizers, not from their config."""
-        lr = getattr(self.agent.config, "learning_rate", None)
-        if isinstance(lr, float):
-            for opt in self.agent.optimizers.values():
-                for group in opt.param_groups:
-                    group["lr"] = lr
-
-    def _group_names(self) -> list[str]:
-        target = self.config.target
-        return list(target) if isinstance(target, dict) else ["all"]
 
     def targets(self) -> dict[str, float]:
         target = self.config.target
@@ -179,23 +222,3 @@ class AgentSubject:
     def prune_to(self, sparsity: dict[str, float]) -> None:
         self.hold(sparsity)
         self.pruner.update_masks(step=max(self.agent.num_timesteps, 0))
-
-    def train(self, steps: int) -> int:
-        if steps <= 0:
-            return 0
-        before = self.agent.num_timesteps
-        self.agent.learn(before + steps)
-        return self.agent.num_timesteps - before
-
-    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
-        a = self.agent
-        return evaluate_policy(a.predict, a.env_id, episodes, seed, a.env_kwargs)
-
-    def snapshot(self) -> dict[str, Any]:
-        return copy.deepcopy(self.agent.state_dict())
-
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        # a deep copy: optimizers may keep the loaded tensors, which training changes in place
-        self.agent.load_state_dict(copy.deepcopy(snapshot))
-        self._set_optimizer_lr()
-        self.hold()
