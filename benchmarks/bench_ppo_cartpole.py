@@ -9,6 +9,8 @@ final policy on 20 deterministic episodes (``evaluate_policy``); solved means re
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import time
 
 import numpy as np
@@ -17,15 +19,21 @@ import torch
 from prunerl.core import PruningConfig
 from prunerl.rl.evaluate import evaluate_policy
 from prunerl.rl.ppo import PPO
+from prunerl.rl.ppo_config import PPOConfig
 
 ENV = "CartPole-v1"
 SOLVED = 475.0
 
 
-def gmp(sparsity: float) -> PruningConfig:
-    """Cubic gradual magnitude pruning from 20k to 75k env steps, masks updated every 1000."""
+def gmp(sparsity: float, begin: int, end: int, distribution: str) -> PruningConfig:
+    """Cubic gradual magnitude pruning from ``begin`` to ``end`` env steps, every 1000 steps."""
     return PruningConfig(
-        method="gmp", sparsity=sparsity, begin_step=20_000, end_step=75_000, update_every=1000
+        method="gmp",
+        sparsity=sparsity,
+        begin_step=begin,
+        end_step=end,
+        update_every=1000,
+        distribution=distribution,
     )
 
 
@@ -35,13 +43,27 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--sparsity", type=float, default=0.9)
     parser.add_argument("--variants", default="dense,gmp")
+    parser.add_argument("--begin", type=int, default=20_000)
+    parser.add_argument("--end", type=int, default=75_000)
+    parser.add_argument("--distribution", default="uniform")
+    parser.add_argument(
+        "--set", action="append", default=[], help="PPOConfig override, e.g. ent_coef=0.01"
+    )
+    parser.add_argument(
+        "--seed-list", default=None, help="comma-separated seeds (overrides --seeds)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     for variant in args.variants.split(","):
         returns = []
-        for seed in range(args.seeds):
-            pruning = gmp(args.sparsity) if variant == "gmp" else None
-            agent = PPO(ENV, seed=seed, pruning=pruning)
+        seeds = [int(x) for x in args.seed_list.split(",")] if args.seed_list else range(args.seeds)
+        for seed in seeds:
+            pruning = None
+            if variant == "gmp":
+                pruning = gmp(args.sparsity, args.begin, args.end, args.distribution)
+            overrides = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
+            config = dataclasses.replace(PPOConfig.for_env(ENV), **overrides)
+            agent = PPO(ENV, config, seed=seed, pruning=pruning)
             start = time.perf_counter()
             agent.learn(args.steps)
             elapsed = time.perf_counter() - start
@@ -55,7 +77,8 @@ def main() -> None:
             )
         solved = sum(r >= SOLVED for r in returns)
         print(
-            f"{variant:6s} mean {np.mean(returns):.1f}  solved {solved}/{args.seeds}\n", flush=True
+            f"{variant:6s} mean {np.mean(returns):.1f}  solved {solved}/{len(returns)}\n",
+            flush=True,
         )
 
 

@@ -42,12 +42,11 @@ def test_gae_by_hand_with_truncation() -> None:
     """3 steps of one env; the episode is truncated at step 1 (bootstrap value 0.7)."""
     buf = RolloutBuffer(3, 1, (1,), (), torch.int64)
     rewards, values, ends = [1.0, 2.0, 3.0], [0.5, 0.4, 0.3], [0.0, 1.0, 0.0]
-    for r, v, e in zip(rewards, values, ends, strict=True):
-        buf.add(torch.zeros(1, 1), torch.zeros(1), torch.zeros(1), torch.tensor([v]),
-                np.array([r]), np.array([e]))  # fmt: skip
+    for r, e in zip(rewards, ends, strict=True):
+        buf.add(torch.zeros(1, 1), torch.zeros(1), np.array([r]), np.array([e]))
         if e:
             buf.set_bootstrap(np.array([0]), torch.tensor([0.7]))
-    buf.compute_advantages(torch.tensor([0.2]), gamma=0.9, lam=0.8)
+    buf.finish(torch.zeros(3), torch.tensor(values), torch.tensor([0.2]), gamma=0.9, lam=0.8)
     # deltas: 1 + .9*.4 - .5 = .86;  2 + .9*.7 - .4 = 2.23;  3 + .9*.2 - .3 = 2.88
     # A2 = 2.88; A1 = 2.23 (episode ended); A0 = .86 + .9*.8*2.23 = 2.4656
     expected = torch.tensor([[2.4656], [2.23], [2.88]])

@@ -208,8 +208,7 @@ class PPO(Agent):
         for _ in range(c.n_steps):
             # act
             obs = torch.from_numpy(self._obs)
-            dist = self.distribution(obs)
-            actions = dist.sample()
+            actions = self.distribution(obs).sample()
             # step
             next_obs, rewards, terminated, truncated, infos = self.envs.step(
                 self._env_actions(actions)
@@ -219,14 +218,7 @@ class PPO(Agent):
             if self.reward_scaler is not None:
                 rewards = self.reward_scaler(rewards, ends)
             # store; a truncated episode bootstraps from the value of its final observation
-            self.buffer.add(
-                obs,
-                actions,
-                dist.log_prob(actions),
-                self.value(obs),
-                rewards.astype(np.float32),
-                ends.astype(np.float32),
-            )
+            self.buffer.add(obs, actions, rewards.astype(np.float32), ends.astype(np.float32))
             cut = np.flatnonzero(truncated & ~terminated)
             if cut.size:
                 final = self.normalize_obs(np.stack(infos["final_obs"][cut]))
@@ -236,8 +228,11 @@ class PPO(Agent):
             self._obs = self.normalize_obs(next_obs, update=True)
             if not cb.on_step(self):
                 return False
+        # log-probabilities and values of the rollout policy, in one batch; then GAE
+        obs, actions = self.buffer.obs.flatten(0, 1), self.buffer.actions.flatten(0, 1)
+        log_probs = self.distribution(obs).log_prob(actions)
         last_values = self.value(torch.from_numpy(self._obs))
-        self.buffer.compute_advantages(last_values, c.gamma, c.gae_lambda)
+        self.buffer.finish(log_probs, self.value(obs), last_values, c.gamma, c.gae_lambda)
         return True
 
     def train(self, clip: float) -> dict[str, float]:

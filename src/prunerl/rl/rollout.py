@@ -32,7 +32,13 @@ def gae(
 
 
 class RolloutBuffer:
-    """``num_steps`` steps of ``num_envs`` environments, as ``(T, N, ...)`` tensors."""
+    """``num_steps`` steps of ``num_envs`` environments, as ``(T, N, ...)`` tensors.
+
+    The loop stores observations, actions, rewards and episode ends step by step; the rollout
+    policy's log-probabilities and values are then given for the whole rollout at once
+    (:meth:`finish`): the weights do not change while collecting, and one batched forward pass
+    costs less than one per step.
+    """
 
     def __init__(
         self,
@@ -43,33 +49,25 @@ class RolloutBuffer:
         action_dtype: torch.dtype,
     ) -> None:
         t, n = num_steps, num_envs
-        self.num_steps = num_steps
+        self.shape = (t, n)
         self.obs = torch.zeros((t, n, *obs_shape))
         self.actions = torch.zeros((t, n, *action_shape), dtype=action_dtype)
-        self.log_probs = torch.zeros((t, n))
         self.rewards = torch.zeros((t, n))
-        self.values = torch.zeros((t, n))
         self.ends = torch.zeros((t, n))  # 1.0: an episode ended at this step
         self.bootstrap = torch.zeros((t, n))  # value of the final observation where truncated
+        self.log_probs = torch.zeros((t, n))
+        self.values = torch.zeros((t, n))
         self.advantages = torch.zeros((t, n))
         self.returns = torch.zeros((t, n))
         self.pos = 0
 
     def add(
-        self,
-        obs: torch.Tensor,
-        actions: torch.Tensor,
-        log_probs: torch.Tensor,
-        values: torch.Tensor,
-        rewards: np.ndarray,
-        ends: np.ndarray,
+        self, obs: torch.Tensor, actions: torch.Tensor, rewards: np.ndarray, ends: np.ndarray
     ) -> None:
         """Store one vector step; :meth:`set_bootstrap` may add truncation values after it."""
         i = self.pos
         self.obs[i] = obs
         self.actions[i] = actions
-        self.log_probs[i] = log_probs
-        self.values[i] = values
         self.rewards[i] = torch.from_numpy(rewards)
         self.ends[i] = torch.from_numpy(ends)
         self.bootstrap[i] = 0.0
@@ -79,8 +77,20 @@ class RolloutBuffer:
         """Values of the final observations of envs truncated at the last stored step."""
         self.bootstrap[self.pos - 1, torch.from_numpy(env_index)] = values
 
-    def compute_advantages(self, last_values: torch.Tensor, gamma: float, lam: float) -> None:
-        """GAE over the full buffer; ``last_values`` are the values of the next observations."""
+    def finish(
+        self,
+        log_probs: torch.Tensor,
+        values: torch.Tensor,
+        last_values: torch.Tensor,
+        gamma: float,
+        lam: float,
+    ) -> None:
+        """Store the rollout policy's outputs (``T * N`` each) and compute GAE(λ).
+
+        ``last_values`` are the values of the observations that follow the last step.
+        """
+        self.log_probs = log_probs.reshape(self.shape)
+        self.values = values.reshape(self.shape)
         next_values = torch.cat([self.values[1:], last_values.unsqueeze(0)])
         next_values = torch.where(self.ends.bool(), self.bootstrap, next_values)
         self.advantages, self.returns = gae(
