@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory targets, each measured side by side against a baseline."""
