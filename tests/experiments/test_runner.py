@@ -184,3 +184,17 @@ def test_evaluate_reloads_last_and_best_policies(tmp_path: Path) -> None:
     assert more["eval_seeds"] == [1, 2, 3, 4, 5] and len(more["returns"]) == 5
     with pytest.raises(ValueError, match="'last' or 'best'"):
         evaluate(tmp_path / "r", checkpoint="final")
+
+
+def test_a_best_policy_saved_after_the_resumed_checkpoint_stays_best(tmp_path: Path) -> None:
+    config = build_config(tiny(eval={"episodes": 2, "every": 50}))
+    with pytest.raises(RuntimeError):
+        train(config, out=tmp_path / "r", callbacks=[_Crash()])  # last.pt at 200, crash at 250
+    best = tmp_path / "r" / "checkpoints" / "best.json"
+    meta = json.loads(best.read_text())
+    assert meta["num_timesteps"] <= 250
+    meta["num_timesteps"], meta["run"]["evaluator"]["best_mean"] = 240, 999.0  # "saved at 240"
+    meta["run"]["evaluator"]["best_step"] = 240
+    best.write_text(json.dumps(meta))
+    summary = resume(tmp_path / "r")
+    assert (summary["best_return_mean"], summary["best_step"]) == (999.0, 240)

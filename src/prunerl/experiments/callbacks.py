@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import math
 import random
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -258,3 +260,22 @@ class StopFlag(Callback):
 
     def on_step(self, agent: Agent) -> bool:
         return not self.stop
+
+
+@contextmanager
+def graceful_interrupt(flag: StopFlag) -> Iterator[None]:
+    """First Ctrl-C: stop at the next step boundary (clean checkpoint); second: stop at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag.stop:
+            raise KeyboardInterrupt
+        flag.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -85,9 +85,14 @@ def load_checkpoint(run: RunDir, name: str = "last") -> tuple[dict[str, Any], di
     path = run.checkpoint(name)
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
+        when = (
+            "written when an evaluation at the final sparsity sets a new best"
+            if name == "best"
+            else "a run writes one every checkpoint.every steps"
+        )
         raise FileNotFoundError(
             f"{str(run.path)!r} has no checkpoint {name!r} ({path.name} + {meta_path.name}); "
-            "a run writes one every checkpoint.every steps"
+            f"it is {when}"
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -8,6 +8,7 @@ RUN/checkpoints/     last.pt + last.json (+ last.buffer.npz), best.pt + best.jso
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -149,3 +150,13 @@ def default_out(env_id: str, algo: str, seed: int, tag: str = "", root: str = "r
         n += 1
         path = Path(root) / f"{stem}-{n}"
     return path
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop metrics.csv rows written after the checkpoint a run resumes from."""
+    if not path.is_file():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if r and int(float(r[0])) <= step]
+    atomic_write(path, lambda f: csv.writer(f).writerows(kept))

@@ -7,11 +7,6 @@ result = evaluate("runs/dqn90", episodes=50)
 
 from __future__ import annotations
 
-import csv
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +17,20 @@ from prunerl.experiments.callbacks import (
     Evaluator,
     MetricsLogger,
     StopFlag,
+    graceful_interrupt,
 )
 from prunerl.experiments.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from prunerl.experiments.config import RunConfig, build_config, load_yaml
 from prunerl.experiments.env_state import restore_agent_envs, snapshot_agent_envs
 from prunerl.experiments.progress import ProgressBar
-from prunerl.experiments.run_dir import RunDir, atomic_write, default_out, write_json, write_yaml
+from prunerl.experiments.run_dir import (
+    RunDir,
+    default_out,
+    read_json,
+    truncate_metrics,
+    write_json,
+    write_yaml,
+)
 from prunerl.experiments.summary import build_summary
 from prunerl.rl.base import Agent
 from prunerl.rl.callbacks import Callback, CallbackList
@@ -144,25 +147,6 @@ def evaluate(
     }
 
 
-@contextmanager
-def graceful_interrupt(flag: StopFlag) -> Iterator[None]:
-    """First Ctrl-C: stop at the next step boundary (clean checkpoint); second: stop at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        if flag.stop:
-            raise KeyboardInterrupt
-        flag.set()
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 class Session:
     """One stretch of training of a run directory (a fresh run, or a resumed one)."""
 
@@ -197,6 +181,17 @@ class Session:
             self.evaluator.load_state_dict(state["evaluator"])
             self.logger.load_state_dict(state["logger"])
             truncate_metrics(run.metrics, agent.num_timesteps)
+            self._adopt_later_best()
+
+    def _adopt_later_best(self) -> None:
+        """A best.pt saved after the resumed checkpoint stays the best (it is on disk)."""
+        path = self.rundir.checkpoint("best").with_suffix(".json")
+        if path.is_file():
+            meta = read_json(path)
+            if meta["num_timesteps"] > self.agent.num_timesteps:
+                saved = meta["run"]["evaluator"]
+                self.evaluator.best_mean = float(saved["best_mean"])
+                self.evaluator.best_step = int(saved["best_step"])
 
     def state_dict(self) -> dict[str, Any]:
         """What the run (beyond the agent) needs to resume, as JSON data."""
@@ -253,13 +248,3 @@ class Session:
         summary["run_dir"] = str(self.rundir.path)
         write_json(self.rundir.summary, summary)
         return summary
-
-
-def truncate_metrics(path: Path, step: int) -> None:
-    """Drop metrics.csv rows written after the checkpoint a run resumes from."""
-    if not path.is_file():
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    kept = rows[:1] + [r for r in rows[1:] if r and int(float(r[0])) <= step]
-    atomic_write(path, lambda f: csv.writer(f).writerows(kept))
