@@ -46,15 +46,18 @@ def parse_sets(items: list[str], flag: str) -> dict[str, Any]:
 
 
 def report(record: StepRecord) -> None:
-    """One line per evaluated point of the loop."""
+    """One short line per evaluated point of the loop (the full reason is in history.csv)."""
     colour = {"accept": "green", "rollback": "red"}.get(record.action, "cyan")
-    ci = f"[{record.ci_low:.1f}, {record.ci_high:.1f}]"
-    console.print(
-        f"{record.iteration:3d} [{colour}]{record.action:9s}[/] sparsity {record.sparsity:7.2%}  "
-        f"return {record.return_mean:7.1f} {ci:>16s}  env steps {record.env_steps:>8d}  "
-        f"{record.reason}",
-        highlight=False,
+    line = (
+        f"{record.iteration:3d} [{colour}]{record.action:8s}[/] {record.sparsity:7.2%}  "
+        f"return {record.return_mean:6.1f} [{record.ci_low:.0f}, {record.ci_high:.0f}]"
     )
+    if record.action in ("accept", "rollback"):
+        sign = ">=" if record.accepted else "<"
+        line += f"  gate {record.gate_value:.0f} {sign} {record.gate_threshold:.0f}"
+        line += f"  +{record.finetune_steps} steps"
+    adapt = record.reason.rpartition("; ")[2] if record.action == "rollback" else ""
+    console.print(f"{line}  {adapt}".rstrip(), highlight=False)
 
 
 @app.command("prune")
@@ -164,10 +167,11 @@ def prune(
     colour = "green" if summary["succeeded"] else "yellow"
     console.print(f"[{colour}]{summary['stop_reason']}:[/] {summary['message']}", highlight=False)
     console.print(
-        f"final: {summary['loop_sparsity']:.2%} of {summary['pruned']} pruned, return {summary['final_return_mean']:.1f} "
-        f"± {summary['final_return_std']:.1f} on {summary['eval_episodes']} held-out episodes "
-        f"(reference {summary['reference']['mean']:.1f}), {summary['accepted_steps']} steps "
-        f"accepted, {summary['rollbacks']} rolled back, {summary['loop_env_steps']} env steps",
+        f"final: {summary['loop_sparsity']:.2%} of {summary['pruned']} pruned, return "
+        f"{summary['final_return_mean']:.1f} ± {summary['final_return_std']:.1f} on "
+        f"{summary['eval_episodes']} held-out episodes (reference "
+        f"{summary['reference']['mean']:.1f}), {summary['accepted_steps']} steps accepted, "
+        f"{summary['rollbacks']} rolled back, {summary['loop_env_steps']} env steps",
         highlight=False,
     )
     console.print(f"run directory: {summary['run_dir']}", highlight=False)
