@@ -109,6 +109,13 @@ def test_threshold_never_reached_ends_cleanly_and_keeps_the_history() -> None:
     assert result.sparsity == 0.0
 
 
+def test_threshold_without_budget_stops_at_max_iterations() -> None:
+    subject = FakeSubject(target=0.5, limit=-1.0)
+    _, result = run(subject, threshold=450.0, finetune_steps=100, max_iterations=4)
+    assert result.stop_reason == "threshold_not_reached" and "max_iterations" in result.message
+    assert result.env_steps == 400
+
+
 def test_separate_targets_per_group() -> None:
     subject = FakeSubject(target={"actor": 0.9, "critic": 0.5})
     _, result = run(subject, target={"actor": 0.9, "critic": 0.5}, step=0.5)

@@ -111,17 +111,19 @@ class GatedPruner:
             return
         left = self._budget_left()
         chunk = c.finetune_steps or 10_000
-        if left is not None and left <= 0:
+        if (left is not None and left <= 0) or self.iteration >= c.max_iterations:
+            limit = f"the budget of {c.budget} env steps" if c.budget else "max_iterations"
             self._stop(
                 "threshold_not_reached",
                 f"the agent's {c.statistic} return {value:.1f} did not reach the threshold "
-                f"{c.threshold:g} within the budget of {c.budget} env steps; everything it did "
-                "is kept: train longer (raise --budget) or lower --threshold",
+                f"{c.threshold:g} within {limit} ({self.env_steps} env steps of training); "
+                "everything it did is kept: train longer (raise --budget) or lower --threshold",
             )
             return
         if left is not None:
             chunk = min(chunk, left)
-        self.env_steps += self.subject.train(chunk)
+        trained = self.subject.train(chunk)
+        self.env_steps += trained
         self.reference = self.subject.evaluate(c.eval_episodes, c.eval_seed)
         self.accepted_returns = self.reference
         self.iteration += 1
@@ -131,7 +133,7 @@ class GatedPruner:
                 "train",
                 f"training towards the threshold {c.threshold:g}: "
                 f"{c.statistic} {value:.1f} before this chunk",
-                finetune_steps=chunk,
+                finetune_steps=trained,
             )
         )
 
