@@ -95,6 +95,12 @@ def training_loop(
     return run
 
 
+def zero_grad_fraction(model: nn.Module) -> float:
+    """Share of gradient entries that are exactly 0 after the last step (dead units)."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    return sum(int((g == 0).sum()) for g in grads) / sum(g.numel() for g in grads)
+
+
 def bench(
     case: Case, repeats: int, warmup: int, clock: Clock, distribution: str
 ) -> dict[str, float]:
@@ -136,6 +142,8 @@ def bench(
         "own_ratio": 1.0 / (1.0 - median(shares)),
         "step_us": 1e6 * alone,
         "updates": pruner.num_updates,
+        "zero_grads": zero_grad_fraction(pruned_model),
+        "zero_grads_dense": zero_grad_fraction(dense_model),
         "sparsity": pruner.sparsity(),
     }
 
@@ -156,15 +164,25 @@ def main() -> None:
         Case("cnn", "nature-cnn 84x84x4, batch 32", nature_cnn, (32, 4, 84, 84), args.cnn_steps),
     ]
     print(f"clock: {args.clock}; {args.repeats} repeats; medians; {args.distribution} sparsity")
-    header = ("network", "dense ms", "pruned ms", "vs dense", "own", "step() us", "updates")
-    print("{:<30} {:>9} {:>10} {:>9} {:>6} {:>10} {:>8}".format(*header))
+    header = (
+        "network",
+        "dense ms",
+        "pruned ms",
+        "vs dense",
+        "own",
+        "step() us",
+        "updates",
+        "zero grads",
+    )
+    print("{:<30} {:>9} {:>10} {:>9} {:>6} {:>10} {:>8} {:>16}".format(*header))
     for case in cases:
         if args.only not in (None, case.key):
             continue
         r = bench(case, args.repeats, min(200, case.steps), CLOCKS[args.clock], args.distribution)
         print(
             f"{case.name:<30} {r['dense_ms']:>9.3f} {r['pruned_ms']:>10.3f} {r['ratio']:>9.3f} "
-            f"{r['own_ratio']:>6.3f} {r['step_us']:>10.1f} {r['updates']:>8}"
+            f"{r['own_ratio']:>6.3f} {r['step_us']:>10.1f} {r['updates']:>8} "
+            f"{r['zero_grads']:>6.0%} vs {r['zero_grads_dense']:.0%}"
         )
 
 
