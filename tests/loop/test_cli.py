@@ -71,6 +71,7 @@ def test_threshold_never_reached_is_a_clean_end(source: Path, tmp_path: Path) ->
         (["--method", "magnitud"], "Did you mean 'magnitude'"),
         (["--structured", "--method", "apozz"], "is no neuron importance"),
         (["--structured", "--target", "policy=0.5"], "takes one target"),
+        (["--sensitivity", "--structured"], "give one --target value and no --structured"),
         (["--set", "tolerence=0.1"], "unknown loop option"),
         (["--agent-set", "learning_rte=0.1"], "unknown double hyperparameter"),
     ],

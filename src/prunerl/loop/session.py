@@ -68,8 +68,7 @@ def load_source(source: str | Path, checkpoint: str) -> tuple[RunDir, RunConfig,
 def with_sensitivity(subject: AgentSubject, config: LoopConfig, out: RunDir) -> AgentSubject:
     """Analyse the acting network's layers, save the curves, return a subject with per-layer
     targets (the other pruned networks keep the loop's target)."""
-    if isinstance(config.target, dict):
-        raise ValueError("--sensitivity sets per-layer targets itself; give one --target value")
+    assert isinstance(config.target, float)
     result = sensitivity(
         subject, DEFAULT_SPARSITIES, episodes=config.eval_episodes, seed=config.eval_seed
     )
@@ -111,6 +110,11 @@ def prune_run(
     report: Reporter | None = None,
 ) -> dict[str, Any]:
     """Prune the trained run ``source`` with the gated loop into a new run directory."""
+    if analyse and (config.structured or isinstance(config.target, dict)):
+        raise ValueError(
+            "--sensitivity sets per-layer weight targets itself: give one --target value and "
+            "no --structured"
+        )
     src, run_config, agent = load_source(source, checkpoint)
     subject = agent_subject(agent, config)
     GatedPruner(subject, config)  # bad targets fail here, before any file is written
@@ -120,8 +124,7 @@ def prune_run(
     for name in LOOP_FILES:
         (run.path / name).unlink(missing_ok=True)
     if analyse:
-        if not isinstance(subject, AgentSubject):
-            raise ValueError("--sensitivity analyses weights; drop it with --structured")
+        assert isinstance(subject, AgentSubject)
         subject = with_sensitivity(subject, config, run)
         config = subject.config
     source_info = {"run_dir": str(src.path), "checkpoint": checkpoint}
