@@ -113,6 +113,7 @@ def test_end_step_must_come_after_begin_step(schedule, end):
             r"initial_sparsity \(0.6\) must not exceed",
         ),
         ({"scope": "global", "distribution": "erk"}, r"use scope='layer' with it"),
+        ({"method": "rigl", "scope": "global"}, r"does not apply to it: use scope='layer'"),
         ({"method": "threshold", "criterion_kwargs": {"theta": -1}}, r"theta must be >= 0"),
         ({"sparsity": {}}, r"sparsity dict is empty"),
     ],

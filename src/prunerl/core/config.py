@@ -77,6 +77,11 @@ class PruningConfig:
         if self.scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}, got {self.scope!r}")
         distributions.get(self.distribution)
+        if self.scope == "global" and self.method_class().sparse_from_start:
+            raise ValueError(
+                f"method {self.method!r} draws and moves masks layer by layer; "
+                "scope='global' does not apply to it: use scope='layer'"
+            )
         if self.scope == "global" and self.distribution != "uniform":
             raise ValueError(
                 f"distribution {self.distribution!r} spreads sparsity over layers, but "

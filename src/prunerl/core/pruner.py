@@ -257,6 +257,7 @@ class Pruner:
             "stats": self.stats.state_dict() if self.stats is not None else None,
             "rewind": self.rewind_state,
             "generator": self.generator.get_state(),
+            "criterion": self.method.criterion.state_dict(),
             "config": self.config.to_dict(),
         }
 
@@ -270,6 +271,7 @@ class Pruner:
             self.stats.load_state_dict(state["stats"])
         self.rewind_state = state.get("rewind")
         self.generator.set_state(state["generator"])
+        self.method.criterion.load_state_dict(state.get("criterion") or {})
 
     def __repr__(self) -> str:
         return (

@@ -24,6 +24,14 @@ class Criterion:
     def scores(self, target: Target, index: int, stats: GradientStats | None) -> torch.Tensor:
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, object]:
+        """What this criterion needs to resume (e.g. a random generator's state)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        """Restore :meth:`state_dict`."""
+        return None
+
     def threshold(self, scores: torch.Tensor) -> float | None:
         """A score below which weights are pruned, or None to prune to a target sparsity."""
         return None
