@@ -44,9 +44,9 @@ class PruningConfig:
     update_every: int = 1000
     initial_sparsity: float = 0.0
     power: float = 3.0
-    rounds: int = 5
-    drop_fraction: float = 0.3
-    rewind_step: int | None = None
+    rounds: int = 5  # iterative: rounds after begin_step, the last at end_step
+    drop_fraction: float = 0.3  # set/rigl: share of connections moved, cosine-decayed to end_step
+    rewind_step: int | None = None  # lottery: survivors rewind to this step (None: init)
     module_types: list[str] = field(default_factory=lambda: list(DEFAULT_MODULE_TYPES))
     include: list[str] | None = None
     exclude: list[str] = field(default_factory=list)
