@@ -9,6 +9,8 @@ final policy on 20 deterministic episodes (``evaluate_policy``); the target is a
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import time
 
 import numpy as np
@@ -17,15 +19,21 @@ import torch
 from prunerl.core import PruningConfig
 from prunerl.rl.evaluate import evaluate_policy
 from prunerl.rl.sac import SAC
+from prunerl.rl.sac_config import SACConfig
 
 ENV = "Pendulum-v1"
 TARGET = -200.0
 
 
-def gmp(sparsity: float, begin: int, end: int) -> PruningConfig:
+def gmp(sparsity: float, begin: int, end: int, distribution: str) -> PruningConfig:
     """Cubic gradual magnitude pruning from ``begin`` to ``end`` env steps, every 1000 steps."""
     return PruningConfig(
-        method="gmp", sparsity=sparsity, begin_step=begin, end_step=end, update_every=1000
+        method="gmp",
+        sparsity=sparsity,
+        begin_step=begin,
+        end_step=end,
+        update_every=1000,
+        distribution=distribution,
     )
 
 
@@ -40,14 +48,22 @@ def main() -> None:
     parser.add_argument("--begin", type=int, default=4_000)
     parser.add_argument("--end", type=int, default=15_000)
     parser.add_argument("--variants", default="dense,gmp")
+    parser.add_argument("--distribution", default="uniform")
+    parser.add_argument(
+        "--set", action="append", default=[], help="SACConfig override, e.g. net_arch=(256,256)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     seeds = [int(x) for x in args.seed_list.split(",")] if args.seed_list else range(args.seeds)
     for variant in args.variants.split(","):
         returns = []
         for seed in seeds:
-            pruning = gmp(args.sparsity, args.begin, args.end) if variant == "gmp" else None
-            agent = SAC(ENV, seed=seed, pruning=pruning)
+            pruning = None
+            if variant == "gmp":
+                pruning = gmp(args.sparsity, args.begin, args.end, args.distribution)
+            overrides = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
+            config = dataclasses.replace(SACConfig.for_env(ENV), **overrides)
+            agent = SAC(ENV, config, seed=seed, pruning=pruning)
             start = time.perf_counter()
             agent.learn(args.steps)
             elapsed = time.perf_counter() - start

@@ -206,3 +206,18 @@ def test_distributions_match_torch() -> None:
     x = torch.randn(5, 2)
     assert torch.allclose(gauss.log_prob(x), normal.log_prob(x).sum(-1), atol=1e-5)
     assert torch.allclose(gauss.entropy(), normal.entropy().sum(-1), atol=1e-5)
+
+
+def test_pruned_weights_get_no_gradient_before_clipping() -> None:
+    pruning = PruningConfig(method="magnitude", sparsity=0.5)
+    agent = PPO("CartPole-v1", small(), seed=0, pruning=pruning)
+    agent.pruner.update_masks(sparsity=0.5)  # type: ignore[union-attr]
+    obs = torch.randn(8, 4)
+    (agent.networks["actor"](obs).sum() + agent.networks["critic"](obs).sum()).backward()
+    agent.mask_gradients()
+    for name in ("actor", "critic"):
+        for module in agent.networks[name].modules():
+            mask = getattr(module, "weight_mask", None)
+            if mask is not None:
+                assert torch.all(module.weight.grad[~mask] == 0)
+                assert torch.any(module.weight.grad[mask] != 0)

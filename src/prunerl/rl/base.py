@@ -105,6 +105,21 @@ class Agent(ABC):
         """
         return None
 
+    def mask_gradients(self) -> None:
+        """Zero the gradients of pruned weights (after ``pruner.observe_gradients()``).
+
+        Pruned weights are constants of the sparse network, yet they get dense gradients; left in,
+        those inflate the global norm that gradient clipping divides by and shrink every update
+        of the surviving weights.
+        """
+        if self.pruner is not None:
+            grads, masks = [], []
+            for t in self.pruner.targets:
+                if t.param.grad is not None:
+                    grads.append(t.param.grad)
+                    masks.append(t.mask)
+            torch._foreach_mul_(grads, masks)
+
     def pruning_step(self) -> None:
         """Call after every optimizer step: schedule in env steps, masks re-applied."""
         if self.pruner is not None:

@@ -258,6 +258,7 @@ class PPO(Agent):
                 loss.backward()
                 if self.pruner is not None:
                     self.pruner.observe_gradients()
+                    self.mask_gradients()  # before clipping: pruned weights are not in the norm
                 if c.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(params, c.max_grad_norm, foreach=True)
                 opt.step()
