@@ -13,14 +13,7 @@ import numpy as np
 
 from prunerl.rl.base import Agent
 from prunerl.spaces.action_importance import ActionContext, score_actions
-from prunerl.spaces.decision import (
-    Trial,
-    eliminate_within_floor,
-    keep_above,
-    keep_top_k,
-    return_floor,
-)
-from prunerl.spaces.observation import rule_of
+from prunerl.spaces.decision import decide, rule_of
 from prunerl.spaces.policy import (
     discrete_actions,
     env_names,
@@ -50,7 +43,7 @@ def prune_actions(
     best score) or ``tolerance`` (default 0.05: drop the least important actions while the
     greedy return stays >= ``baseline - tolerance * |baseline|``).
     """
-    rule = rule_of(k, threshold, tolerance)
+    rule_of(k, threshold, tolerance)  # conflicting rules fail before any episode is played
     n = discrete_actions(agent)
     runner = EpisodeRunner(agent.env_id, agent.env_kwargs, episodes, seed)
     try:
@@ -70,16 +63,7 @@ def prune_actions(
         def evaluate(keep: np.ndarray) -> float:
             return runner.run(restricted_greedy(agent, keep)).mean
 
-        trials: list[Trial] = []
-        if rule == "top_k":
-            assert k is not None
-            keep = keep_top_k(scores[method], k)
-        elif rule == "threshold":
-            assert threshold is not None
-            keep = keep_above(scores[method], threshold)
-        else:
-            floor = return_floor(base.mean, 0.05 if tolerance is None else tolerance)
-            keep, trials = eliminate_within_floor(scores[method], evaluate, floor)
+        keep, trials, rule = decide(scores[method], evaluate, base.mean, k, threshold, tolerance)
         result = ActionPruning(
             n=n,
             keep=keep.tolist(),

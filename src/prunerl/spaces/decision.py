@@ -97,3 +97,32 @@ def eliminate_within_floor(
         if item in keep:
             attempt(np.array([item]))
     return keep, trials
+
+
+def rule_of(k: int | None, threshold: float | None, tolerance: float | None) -> str:
+    """Which decision rule the arguments ask for (``tolerance`` when none); two is an error."""
+    args = (("k", k), ("threshold", threshold), ("tolerance", tolerance))
+    given = [name for name, value in args if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"give one of k, threshold or tolerance, got {' and '.join(given)}")
+    return {"k": "top_k", "threshold": "threshold"}.get(given[0] if given else "", "tolerance")
+
+
+def decide(
+    scores: np.ndarray,
+    evaluate: Callable[[np.ndarray], float],
+    baseline: float,
+    k: int | None = None,
+    threshold: float | None = None,
+    tolerance: float | None = None,
+) -> tuple[np.ndarray, list[Trial], str]:
+    """Kept indices, elimination trials and the rule used: ``k``, ``threshold`` or ``tolerance``
+    (default 0.05 of ``baseline``; ``evaluate(keep)`` measures the return of a candidate)."""
+    rule = rule_of(k, threshold, tolerance)
+    if k is not None:
+        return keep_top_k(scores, k), [], rule
+    if threshold is not None:
+        return keep_above(scores, threshold), [], rule
+    floor = return_floor(baseline, 0.05 if tolerance is None else tolerance)
+    keep, trials = eliminate_within_floor(scores, evaluate, floor)
+    return keep, trials, rule

@@ -14,13 +14,7 @@ from typing import Any
 import numpy as np
 
 from prunerl.rl.base import Agent
-from prunerl.spaces.decision import (
-    Trial,
-    eliminate_within_floor,
-    keep_above,
-    keep_top_k,
-    return_floor,
-)
+from prunerl.spaces.decision import decide, rule_of
 from prunerl.spaces.feature_importance import FeatureContext, score_features
 from prunerl.spaces.masks import dropped
 from prunerl.spaces.policy import env_names, network_input
@@ -48,15 +42,6 @@ def fix_features(
     return transform
 
 
-def rule_of(k: int | None, threshold: float | None, tolerance: float | None) -> str:
-    """Which decision rule the arguments ask for; more than one is an error."""
-    args = (("k", k), ("threshold", threshold), ("tolerance", tolerance))
-    given = [name for name, value in args if value is not None]
-    if len(given) > 1:
-        raise ValueError(f"give one of k, threshold or tolerance, got {' and '.join(given)}")
-    return {"k": "top_k", "threshold": "threshold"}.get(given[0] if given else "", "tolerance")
-
-
 def prune_observations(
     agent: Agent,
     method: str = "permutation",
@@ -77,7 +62,7 @@ def prune_observations(
     mean return over ``episodes`` stays >= ``baseline - tolerance * |baseline|``. Every measure
     in ``measures`` is scored too, for comparison (``prunerl explain`` shows them).
     """
-    rule = rule_of(k, threshold, tolerance)
+    rule_of(k, threshold, tolerance)  # conflicting rules fail before any episode is played
     space = agent.observation_space
     ax = observation_axis(space, axis)
     n = int((space.shape or ())[ax])
@@ -107,16 +92,7 @@ def prune_observations(
         def evaluate(keep: np.ndarray) -> float:
             return runner.run(agent.predict, fix_features(keep, fill, ax)).mean
 
-        trials: list[Trial] = []
-        if rule == "top_k":
-            assert k is not None
-            keep = keep_top_k(scores[method], k)
-        elif rule == "threshold":
-            assert threshold is not None
-            keep = keep_above(scores[method], threshold)
-        else:
-            floor = return_floor(base.mean, 0.05 if tolerance is None else tolerance)
-            keep, trials = eliminate_within_floor(scores[method], evaluate, floor)
+        keep, trials, rule = decide(scores[method], evaluate, base.mean, k, threshold, tolerance)
         result = ObservationPruning(
             n=n,
             keep=keep.tolist(),
