@@ -63,8 +63,8 @@ def demo(
     configs = demo_configs(steps, sparsity, seed, episodes)
     console.print(
         f"prunerl demo: {DEMO_ALGO} on {DEMO_ENV}, {steps:,} env steps, seed {seed}; "
-        f"runs: {', '.join(configs)} (gradual magnitude pruning to {sparsity:.0%}, "
-        "Zhu & Gupta 2017)",
+        f"runs: {', '.join(configs)} (gradual magnitude pruning to {sparsity:.0%}, Zhu & Gupta "
+        "2017, spread over layers by ERK, Evci et al. 2020)",
         highlight=False,
     )
     start = time.perf_counter()

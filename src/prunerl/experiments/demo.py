@@ -1,4 +1,4 @@
-"""The demo experiment: DQN on CartPole-v1, dense vs pruned to 90% during training (GMP).
+"""The demo experiment: DQN on CartPole-v1, dense vs pruned to 90% during training (GMP, ERK).
 
 Both runs share seed, budget and evaluation episodes, so the table compares like with like; on a
 machine with two or more cores they train side by side in two processes.
@@ -44,7 +44,10 @@ def demo_configs(
         "eval": {"episodes": episodes},
         "checkpoint": {"every": steps},  # the demo needs no intermediate checkpoints
     }
-    pruned = {**base, "pruning": {"method": method, "sparsity": sparsity}}
+    # ERK (Evci et al. 2020) keeps the small input and output layers denser than the 256x256
+    # hidden layer; uniform 90% leaves the 2-action output layer 51 weights and is unstable.
+    pruning = {"method": method, "sparsity": sparsity, "distribution": "erk"}
+    pruned = {**base, "pruning": pruning}
     return {
         "dense": build_config(base),
         f"{method}{round(sparsity * 100)}": build_config(pruned),
