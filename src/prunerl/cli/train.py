@@ -58,7 +58,9 @@ def train(
         str | None, typer.Option(help="Pruning method (gmp, magnitude, set, rigl…) or none.")
     ] = None,
     sparsity: Annotated[float | None, typer.Option(help="Target sparsity in [0, 1).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Run config YAML file.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Run config YAML, or a shipped one: dqn_cartpole_gmp90…")
+    ] = None,
     overrides: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a config key: --set agent.learning_rate=3e-4."),
@@ -67,7 +69,9 @@ def train(
         list[str] | None, typer.Option(help="Modules that register custom envs (imported first).")
     ] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue this interrupted run.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing run at --out.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing run at --out.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train an agent, pruned during training if asked, and write a run directory.
