@@ -4,19 +4,16 @@
     pruner = StructuredPruner(agent, sparsity=0.75, begin_step=10_000, end_step=30_000)
     agent.learn(50_000, callback=pruner)   # masks in env steps; cut at 30k; small net trains on
 
-Masks follow the schedule of :class:`~prunerl.structural.NeuronPruner` (the cubic schedule of
-Zhu & Gupta 2017 by default) and are re-applied after every optimizer step (a step hook, so no
-agent code changes). When the schedule ends the masked neurons are cut out of the online
-network and its target copy with one plan; the optimizers keep their state for the survivors
-(Adam moments sliced), a weight pruner (hybrid pruning) is rebuilt over the small networks with
-its masks, and training goes on with the smaller, cheaper networks. The state (masks, whether
-and when the cut happened) is part of ``agent.state_dict()``, so a checkpoint taken after the
-cut loads into a freshly built agent: it is cut the same way first.
+Masks follow :class:`~prunerl.structural.NeuronPruner`'s schedule (the cubic one of Zhu & Gupta
+2017 by default), re-applied after every optimizer step by a step hook. When the schedule ends,
+the masked neurons are cut out of the online network and its target copy with one plan; Adam
+moments of the survivors are kept, a weight pruner (hybrid) is rebuilt with its masks, and the
+small networks train on. The state is in ``agent.state_dict()``: a checkpoint taken after the cut
+loads into a freshly built agent, which is cut the same way first.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,28 +21,24 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
-from prunerl.core.pruner import Pruner
+from prunerl.rl.agent_networks import (
+    example_input,
+    layer_widths,
+    named_parameters,
+    prunable_units,
+    rebind_parameter_lists,
+    rebuild_weight_pruner,
+    replace_module,
+)
 from prunerl.rl.base import Agent
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.structured_config import StructuredConfig
 from prunerl.structural.importance import Taylor
 from prunerl.structural.soft import NeuronPruner
-from prunerl.structural.trace import default_example
 
 __all__ = ["StructuredConfig", "StructuredPruner", "layer_widths", "prune_agent"]
 
 RECORD_ROWS = 1024  # observations kept for activation-based importances
-
-
-def layer_widths(module: nn.Module) -> list[int]:
-    """Output width of every Linear/Conv layer in module order (the architecture, in short)."""
-    out = []
-    for m in module.modules():
-        if isinstance(m, nn.Linear):
-            out.append(int(m.out_features))
-        elif isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d):
-            out.append(int(m.out_channels))
-    return out
 
 
 class StructuredPruner(Callback):
@@ -79,43 +72,14 @@ class StructuredPruner(Callback):
         self.cut_step: int | None = None
         self.last_step = -1
         self.final: dict[str, dict[str, Any]] = {}  # unit states at the cut
-        names = self._network_names()
-        self.widths_before = {n: layer_widths(agent.networks[n]) for n in names}
-        for name in names:
-            self._add_network(name)
+        units = prunable_units(agent, config.sparsity, config.networks)
+        self.widths_before = {n: layer_widths(agent.networks[n]) for n, _ in units}
+        for network, path in units:
+            self._add_unit(network, path)
         self._next = self._next_point()
         agent.structured = self
 
     # ----------------------------------------------------------------- building
-    def _network_names(self) -> list[str]:
-        agent, spec = self.agent, self.config.sparsity
-        valid = [n for n in agent.networks if n not in agent.followers]
-        if isinstance(spec, dict):
-            names = list(spec)
-        else:
-            names = list(self.config.networks or agent.prunable)
-        bad = [n for n in names if n not in valid]
-        if bad:
-            raise ValueError(
-                f"{agent.algo} has no prunable network(s) {bad}; choose from {valid} (target "
-                "networks follow their source; a sparsity mapping is keyed by network name)"
-            )
-        return names
-
-    def _add_network(self, name: str) -> None:
-        net = self.agent.networks[name]
-        if _inputs(net) == 1:
-            self._add_unit(name, "")
-            return
-        children = [p for p, m in net.named_children() if list(m.parameters()) and _inputs(m) == 1]
-        if not children:
-            raise ValueError(
-                f"network {name!r} takes {_inputs(net)} inputs and has no single-input parts "
-                "to prune; prune another network"
-            )
-        for path in children:
-            self._add_unit(name, path)
-
     def _add_unit(self, network: str, path: str) -> None:
         agent, c = self.agent, self.config
         module = agent.networks[network].get_submodule(path)
@@ -131,7 +95,7 @@ class StructuredPruner(Callback):
             initial_sparsity=c.initial_sparsity,
             power=c.power,
             rounds=c.rounds,
-            example=self._example(module),
+            example=example_input(self.agent, module),
             importance_kwargs=c.importance_kwargs,
         )
         unit = f"{network}.{path}" if path else network
@@ -150,13 +114,6 @@ class StructuredPruner(Callback):
             self.hooks.append(module.register_forward_pre_hook(self._recorder(unit)))
         self.units[unit] = pruner
         self.places[unit] = (network, path)
-
-    def _example(self, module: nn.Module) -> torch.Tensor:
-        first = next((m for m in module.modules() if isinstance(m, nn.Linear | nn.Conv2d)), None)
-        if isinstance(first, nn.Linear):
-            return default_example(module)
-        shape = tuple(self.agent.observation_space.shape or ())
-        return torch.rand((4, *shape), generator=torch.Generator().manual_seed(0))
 
     def _recorder(self, unit: str) -> Any:
         def record(module: nn.Module, args: tuple[Any, ...]) -> None:
@@ -217,7 +174,7 @@ class StructuredPruner(Callback):
         if self.is_cut:
             return
         agent = self.agent
-        old_params = _named_parameters(agent)
+        old_params = named_parameters(agent)
         weight_pruner = agent.pruner
         for h in self.hooks:
             h.remove()
@@ -226,15 +183,15 @@ class StructuredPruner(Callback):
         for unit, pruner in self.units.items():
             network, path = self.places[unit]
             small = pruner.cut(optimizers)
-            _replace(agent.networks, network, path, small)
+            replace_module(agent.networks, network, path, small)
             for copy, source in agent.followers.items():
                 if source == network:
                     follower = agent.networks[copy].get_submodule(path)
-                    _replace(agent.networks, copy, path, pruner.cut_follower(follower))
+                    replace_module(agent.networks, copy, path, pruner.cut_follower(follower))
             self.final[unit] = pruner.state_dict()
-        _rebind_parameter_lists(agent, old_params, _named_parameters(agent))
+        rebind_parameter_lists(agent, old_params, named_parameters(agent))
         if weight_pruner is not None:
-            _rebuild_weight_pruner(agent, weight_pruner)
+            rebuild_weight_pruner(agent, weight_pruner)
         self.units, self.seen = {}, {}
         self.is_cut, self.cut_step = True, max(agent.num_timesteps, self.last_step, 0)
         self._next = None
@@ -283,15 +240,9 @@ class StructuredPruner(Callback):
         """Restore masks; a saved cut is redone here (before the agent loads its weights)."""
         units = state["units"]
         if self.is_cut:
-            same = (
-                state["cut"]
-                and sorted(units) == sorted(self.final)
-                and all(
-                    all(torch.equal(units[u]["keeps"][g], k) for g, k in s["keeps"].items())
-                    for u, s in self.final.items()
-                )
-            )
-            if not same:
+            saved = {(u, g): k for u, st in units.items() for g, k in st["keeps"].items()}
+            mine = {(u, g): k for u, st in self.final.items() for g, k in st["keeps"].items()}
+            if saved.keys() != mine.keys() or not all(torch.equal(saved[x], mine[x]) for x in mine):
                 raise ValueError(
                     "this agent's networks were already cut differently; load the checkpoint "
                     "into a freshly built agent"
@@ -340,62 +291,5 @@ def prune_agent(
     )
     pruner = StructuredPruner(agent, config)
     pruner.seen.update(observations or {})
-    pruner.step(step)
-    if not pruner.is_cut and config.cut:
-        pruner.cut()
+    pruner.step(step)  # one-shot at the current step: masks, then the cut (unless cut=False)
     return pruner
-
-
-# --------------------------------------------------------------------- helpers
-def _inputs(module: nn.Module) -> int:
-    """Number of required positional inputs of ``module.forward``."""
-    params = inspect.signature(module.forward).parameters.values()
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return sum(p.kind in kinds and p.default is inspect.Parameter.empty for p in params)
-
-
-def _replace(networks: dict[str, nn.Module], network: str, path: str, new: nn.Module) -> None:
-    if not path:
-        networks[network] = new
-        return
-    parent_path, _, child = path.rpartition(".")
-    setattr(networks[network].get_submodule(parent_path), child, new)
-
-
-def _named_parameters(agent: Agent) -> dict[str, nn.Parameter]:
-    return {f"{n}.{p}": t for n, net in agent.networks.items() for p, t in net.named_parameters()}
-
-
-def _rebind_parameter_lists(
-    agent: Agent, old: Mapping[str, nn.Parameter], new: Mapping[str, nn.Parameter]
-) -> None:
-    """Point lists of parameters an agent caches (e.g. for gradient clipping) at the cut ones."""
-    swap = {id(p): new[name] for name, p in old.items() if name in new}
-    old_ids = {id(p) for p in old.values()}
-    for value in vars(agent).values():
-        if isinstance(value, list) and any(id(v) in old_ids for v in value):
-            value[:] = [swap.get(id(v), v) for v in value if id(v) in swap or id(v) not in old_ids]
-
-
-def _rebuild_weight_pruner(agent: Agent, old: Pruner) -> None:
-    """A weight pruner over the cut networks with the surviving masks and the old counters."""
-    masks = {}
-    for t in old.targets:
-        local = t.name[len(t.network) + 1 :] if t.network else t.name
-        path, _, param = local.rpartition(".")
-        module = agent.networks[t.network].get_submodule(path)
-        masks[t.name] = getattr(module, f"{param}_mask").clone()
-    generator = old.generator.get_state()
-    agent.pruner = None
-    agent.setup_pruning()
-    assert agent.pruner is not None
-    agent.pruner.load_state_dict(
-        {
-            "masks": masks,
-            "last_step": old.last_step,
-            "num_updates": old.num_updates,
-            "stats": None,  # gradient statistics restart: their shapes changed
-            "rewind": None,
-            "generator": generator,
-        }
-    )
