@@ -35,7 +35,7 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (UserError, ValueError, FileNotFoundError, KeyError) as exc:
             message = exc.args[0] if exc.args else str(exc)
-            err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
