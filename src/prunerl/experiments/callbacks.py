@@ -45,6 +45,8 @@ def at_target(agent: Agent) -> bool:
 
     Otherwise the "best" policy of a pruned run could be a dense one from before pruning began.
     """
+    if agent.structured is not None and not agent.structured.at_target():
+        return False  # neurons still being masked, or not cut yet
     pruner = agent.pruner
     if pruner is None:
         return True

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from prunerl.core import PruningConfig
+from prunerl.rl.structured_config import StructuredConfig
 
 GRADUAL_BEGIN, GRADUAL_END = 0.2, 0.75  # default pruning window, as fractions of total_steps
 DEFAULT_UPDATE_EVERY = 1000
@@ -56,7 +57,7 @@ class RunConfig(_Section):
     gym_packages: list[str] = Field(default_factory=list)  # modules that register custom envs
     env_kwargs: dict[str, Any] = Field(default_factory=dict)  # passed to gymnasium.make
     agent: dict[str, Any] = Field(default_factory=dict)  # overrides of the algo's hyperparameters
-    pruning: dict[str, Any] | None = None  # PruningConfig fields plus `networks: [...]`
+    pruning: dict[str, Any] | None = None  # PruningConfig fields, `networks`, `structured`
     eval: EvalConfig = Field(default_factory=lambda: EvalConfig())
     checkpoint: CheckpointConfig = Field(default_factory=lambda: CheckpointConfig())
     logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
@@ -76,10 +77,16 @@ class RunConfig(_Section):
         return self
 
     def pruning_config(self) -> PruningConfig | None:
-        """The core's PruningConfig (without the `networks` key), or None for a dense run."""
-        if self.pruning is None:
+        """The core's PruningConfig (without `networks`), or None without weight pruning."""
+        if self.pruning is None or "method" not in self.pruning:
             return None
-        return PruningConfig.from_dict({k: v for k, v in self.pruning.items() if k != "networks"})
+        options = {k: v for k, v in self.pruning.items() if k not in ("networks", "structured")}
+        return PruningConfig.from_dict(options)
+
+    def structured_config(self) -> StructuredConfig | None:
+        """Neuron pruning (`pruning.structured`), or None when no neurons are removed."""
+        section = None if self.pruning is None else self.pruning.get("structured")
+        return None if section is None else StructuredConfig.from_dict(section)
 
     def prune_networks(self) -> list[str] | None:
         return None if self.pruning is None else self.pruning.get("networks")
@@ -99,11 +106,21 @@ def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]
     """
     if not isinstance(section, dict):
         raise ValueError(f"pruning must be a mapping of options, got {section!r}")
-    valid = sorted([*(f.name for f in fields(PruningConfig)), "networks"])
+    valid = sorted([*(f.name for f in fields(PruningConfig)), "networks", "structured"])
     unknown = sorted(set(section) - set(valid))
     if unknown:
         raise ValueError(f"unknown pruning option(s) {unknown}; valid options: {', '.join(valid)}")
     data = dict(section)
+    structured = data.pop("structured", None)
+    if structured is not None:
+        structured = resolve_structured(structured, total_steps)
+        if not set(data) - {"networks"}:  # neurons only: no weight pruner
+            if data:
+                raise ValueError(
+                    "pruning.networks selects networks for weight pruning, which this section "
+                    "does not ask for; for neurons use pruning.structured.networks"
+                )
+            return {"structured": structured}
     networks = data.pop("networks", None)
     if networks is not None:
         if isinstance(networks, str):
@@ -131,7 +148,22 @@ def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]
             f"would never be reached; lower {what} or leave it out (default: 75% of the run)"
         )
     resolved["networks"] = networks
+    if structured is not None:  # hybrid: neurons and weights
+        resolved["structured"] = structured
     return resolved
+
+
+def resolve_structured(section: Any, total_steps: int) -> dict[str, Any]:
+    """Complete `pruning.structured` with the same default window as weights (20%-75%)."""
+    config = StructuredConfig.resolve(section, total_steps, GRADUAL_BEGIN, GRADUAL_END)
+    last = config.cut_step if config.cut_step is not None else config.last_update_step()
+    if last > total_steps:
+        what = "cut_step" if config.cut_step is not None else "end_step"
+        raise ValueError(
+            f"pruning.structured.{what} {last} is beyond total_steps {total_steps}: the neurons "
+            f"would never be cut; lower {what} or leave it out (default: 75% of the run)"
+        )
+    return config.to_dict()
 
 
 def format_validation_error(exc: ValidationError, model: type[BaseModel] = RunConfig) -> str:

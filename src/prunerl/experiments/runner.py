@@ -36,6 +36,7 @@ from prunerl.rl.base import Agent
 from prunerl.rl.callbacks import Callback, CallbackList
 from prunerl.rl.envs import check_env_id, import_gym_packages
 from prunerl.rl.evaluate import evaluate_policy
+from prunerl.rl.structured import StructuredPruner
 
 
 class TrainingInterrupted(Exception):
@@ -56,17 +57,27 @@ def build_agent(config: RunConfig) -> tuple[RunConfig, Agent]:
         seed=config.seed,
         env_kwargs=config.env_kwargs,
     )
+    structured = config.structured_config()
+    if structured is not None:  # neurons masked in env steps, then cut (agent.structured)
+        StructuredPruner(agent, structured)
     resolved = config.model_copy(update={"algo": cls.algo, "agent": hyperparameters_dict(hyper)})
     return resolved, agent
 
 
 def run_tag(config: RunConfig) -> str:
-    """A short name part for the pruning setting, e.g. ``gmp90``."""
+    """A short name part for the pruning setting, e.g. ``gmp90``, ``neurons75``."""
     if config.pruning is None:
         return "dense"
-    sparsity = config.pruning["sparsity"]
-    amount = f"{round(sparsity * 100)}" if isinstance(sparsity, float) else "mixed"
-    return f"{config.pruning['method']}{amount}"
+    parts = []
+    if "method" in config.pruning:
+        sparsity = config.pruning["sparsity"]
+        amount = f"{round(sparsity * 100)}" if isinstance(sparsity, float) else "mixed"
+        parts.append(f"{config.pruning['method']}{amount}")
+    if config.pruning.get("structured") is not None:
+        sparsity = config.pruning["structured"]["sparsity"]
+        amount = f"{round(sparsity * 100)}" if isinstance(sparsity, float) else "mixed"
+        parts.append(f"neurons{amount}")
+    return "-".join(parts)
 
 
 def train(
@@ -172,6 +183,8 @@ class Session:
         self.stop = StopFlag()
         saver = Checkpointer(config.checkpoint.every, lambda a: self.save(a, "last"), self.clock)
         self.callbacks: list[Callback] = [self.evaluator, self.logger, saver, *extra, self.stop]
+        if agent.structured is not None:  # first: a cut lands before this step's evaluation
+            self.callbacks.insert(0, agent.structured)
         self.bar: ProgressBar | None = None
         if not (config.logging.quiet if quiet is None else quiet):
             label = f"{config.algo} {config.env_id}"

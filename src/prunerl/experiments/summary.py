@@ -13,6 +13,7 @@ from prunerl.core import measure
 from prunerl.evaluation import measure_latency
 from prunerl.rl.base import Agent
 from prunerl.rl.envs import is_image_space
+from prunerl.rl.export import structured_report
 
 SUMMARY_KEYS = (
     "env_id",
@@ -91,4 +92,5 @@ def build_summary(
         "env_steps_per_s": agent.num_timesteps / max(train_wall_s, 1e-9),
         "prunerl_version": prunerl.__version__,
         "torch_version": torch.__version__,
+        **structured_report(agent),  # neurons: widths before/after, exported sizes
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -96,6 +97,26 @@ def policy_spec(agent: Agent, batch: int = 4) -> PolicySpec:
         high = [float(v) for v in np.asarray(act_space.high).reshape(-1)]
         return PolicySpec(module, example, "identity", low, high)
     raise ValueError(f"cannot export a policy for action space {act_space}")
+
+
+def structured_report(agent: Agent) -> dict[str, Any]:
+    """For summary.json: neurons removed, layer widths before and after, exported file sizes.
+
+    Empty for an agent without structural pruning; a masked agent is cut first, as on export.
+    """
+    sp = agent.structured
+    if sp is None:
+        return {}
+    return {
+        "structured": {
+            "neuron_sparsity": sp.sparsity(),
+            "neuron_sparsity_per_layer": sp.layer_sparsity(),
+            "importance": sp.config.importance,
+            "cut_step": sp.cut_step,
+            "architecture": sp.architecture(),
+            "export_bytes": export_sizes(agent),
+        }
+    }
 
 
 def check_format(fmt: str) -> str:

@@ -145,6 +145,10 @@ class StructuredPruner(Callback):
             return True
         return False
 
+    def at_target(self) -> bool:
+        """Whether the masks reached their final sparsity (and the cut happened, if asked)."""
+        return self.is_cut or (not self.config.cut and self._schedule_done())
+
     def _schedule_done(self) -> bool:
         return all(p.schedule.next_update(p.last_step) is None for p in self.units.values())
 

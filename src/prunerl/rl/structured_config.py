@@ -111,6 +111,8 @@ class StructuredConfig:
         Gradual schedules run from ``begin`` to ``end`` (fractions of ``total_steps``) with about
         ten mask updates; a one-shot prune happens at ``end``.
         """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"pruning.structured must be a mapping of options, got {data!r}")
         values = dict(data)
         first, last = int(begin * total_steps), max(1, int(end * total_steps))
         if values.get("schedule") == "one_shot":
