@@ -112,8 +112,9 @@ def test_sac_prunes_each_critic_and_its_target() -> None:
 
 
 def test_hybrid_weight_pruner_is_rebuilt_with_its_masks_and_counters() -> None:
-    weights = PruningConfig(method="gmp", sparsity=0.5, begin_step=100, end_step=300)
-    agent = dqn(weights.__class__(**{**weights.to_dict(), "update_every": 100}))
+    agent = dqn(
+        PruningConfig(method="gmp", sparsity=0.5, begin_step=100, end_step=300, update_every=100)
+    )
     sp = StructuredPruner(agent, sparsity=0.5, schedule="one_shot", begin_step=400)
     agent.learn(400, callback=sp)
     pruner = agent.pruner
