@@ -2,6 +2,7 @@
 
 Trains ``--steps`` env steps per seed with ``SACConfig.for_env("Pendulum-v1")``, then scores the
 final policy on 20 deterministic episodes (``evaluate_policy``); the target is a return >= -200.
+Pruning: cubic GMP to 80% over actor and critics from 4k to 15k env steps, ERK distribution.
 
     .venv/bin/python benchmarks/bench_sac_pendulum.py --seeds 5
 """
@@ -48,7 +49,7 @@ def main() -> None:
     parser.add_argument("--begin", type=int, default=4_000)
     parser.add_argument("--end", type=int, default=15_000)
     parser.add_argument("--variants", default="dense,gmp")
-    parser.add_argument("--distribution", default="uniform")
+    parser.add_argument("--distribution", default="erk")
     parser.add_argument(
         "--set", action="append", default=[], help="SACConfig override, e.g. net_arch=(256,256)"
     )

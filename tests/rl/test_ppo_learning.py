@@ -18,7 +18,12 @@ def test_ppo_solves_cartpole(sparsity: float | None) -> None:
     pruning = None
     if sparsity is not None:
         pruning = PruningConfig(
-            method="gmp", sparsity=sparsity, begin_step=20_000, end_step=75_000, update_every=1000
+            method="gmp",
+            sparsity=sparsity,
+            begin_step=10_000,
+            end_step=50_000,
+            update_every=1000,
+            distribution="erk",
         )
     agent = PPO("CartPole-v1", seed=0, pruning=pruning).learn(100_000)
     returns = evaluate_policy(agent.predict, "CartPole-v1", episodes=20)

@@ -18,7 +18,12 @@ def test_sac_solves_pendulum(sparsity: float | None) -> None:
     pruning = None
     if sparsity is not None:
         pruning = PruningConfig(
-            method="gmp", sparsity=sparsity, begin_step=4_000, end_step=15_000, update_every=1000
+            method="gmp",
+            sparsity=sparsity,
+            begin_step=4_000,
+            end_step=15_000,
+            update_every=1000,
+            distribution="erk",
         )
     agent = SAC("Pendulum-v1", seed=0, pruning=pruning).learn(20_000)
     returns = evaluate_policy(agent.predict, "Pendulum-v1", episodes=20)
