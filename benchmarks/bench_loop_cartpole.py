@@ -22,7 +22,6 @@ import torch
 from prunerl.core import PruningConfig
 from prunerl.evaluation import summarize
 from prunerl.loop import AgentSubject, GatedPruner, LoopConfig
-from prunerl.loop.sensitivity import sensitivity
 from prunerl.rl.base import Agent
 from prunerl.rl.dqn import DQN, DQNConfig
 from prunerl.rl.evaluate import evaluate_policy
@@ -95,23 +94,16 @@ def main() -> None:
     parser.add_argument("--finetune", type=int, default=8192)
     parser.add_argument("--chunks", type=int, default=4)
     parser.add_argument("--budget", type=int, default=150_000)
-    parser.add_argument("--plot", default=None, help="sensitivity plot of seed 0 (PNG)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
     returns: dict[str, list[np.ndarray]] = {"dense": [], "gated": [], "gmp": []}
-    curves: dict[str, Any] = {}
     for seed in range(args.seeds):
         agent = build(args.algo, seed, args.width)
         agent.learn(args.steps)
         returns["dense"].append(held_out(agent))
-        row, subject = gated(agent, args)
-        if seed == 0:
-            sens = sensitivity(subject, episodes=10)
-            curves = {k: sens.values(k) for k in sens.layers} | {"sparsities": sens.sparsities}
-            if args.plot:
-                sens.plot(args.plot, title=f"{args.algo.upper()} {ENV}, seed 0")
+        row, _ = gated(agent, args)
         returns["gated"].append(held_out(agent))
         total = args.steps + row["loop_env_steps"]
         pruned = gmp(args.algo, seed, args, total)
@@ -127,9 +119,7 @@ def main() -> None:
         print(f"{name:6s} {stats['mean']:6.1f}  95% CI {ci}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(
-                {"args": vars(args), "runs": rows, "summary": table, "sensitivity": curves}, f
-            )
+            json.dump({"args": vars(args), "runs": rows, "summary": table}, f)
 
 
 if __name__ == "__main__":

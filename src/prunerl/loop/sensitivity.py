@@ -38,10 +38,13 @@ class Sensitivity:
     def values(self, layer: str) -> list[float]:
         return [float(getattr(s, self.statistic)) for s in self.curves[layer]]
 
-    def safe_sparsity(self, tolerance: float, mode: str = "relative") -> dict[str, float]:
-        """Per layer: the highest tested sparsity up to which every level stays in tolerance."""
+    def floor(self, tolerance: float, mode: str = "relative") -> float:
+        """The lowest return within ``tolerance`` of the reference."""
         ref = float(getattr(self.reference, self.statistic))
-        floor = ref - allowed_drop(ref, tolerance, mode)  # type: ignore[arg-type]
+        return ref - allowed_drop(ref, tolerance, mode)  # type: ignore[arg-type]
+
+    def safe_at(self, floor: float) -> dict[str, float]:
+        """Per layer: the highest tested sparsity up to which every level returns >= floor."""
         out = {}
         for layer in self.curves:
             safe = 0.0
@@ -51,6 +54,10 @@ class Sensitivity:
                 safe = s
             out[layer] = safe
         return out
+
+    def safe_sparsity(self, tolerance: float, mode: str = "relative") -> dict[str, float]:
+        """Per layer: the highest tested sparsity up to which every level stays in tolerance."""
+        return self.safe_at(self.floor(tolerance, mode))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: the reference and each layer's curve."""
@@ -145,33 +152,29 @@ def sensitivity(
 
 
 def layer_targets(
-    result: Sensitivity,
-    target: float,
-    tolerance: float,
-    mode: str = "relative",
-    cap: float = 0.995,
+    result: Sensitivity, target: float, tolerance: float, mode: str = "relative"
 ) -> dict[str, float]:
-    """Per-layer sparsities with the weighted overall ``target``, spread by sensitivity.
+    """Per-layer sparsities with the weight-averaged overall ``target``, spread by sensitivity.
 
-    Each layer's density is ``(1 - safe)^beta``, ``safe`` being its highest tolerated tested
-    sparsity and ``beta`` the one exponent (found by bisection) that meets the overall target:
-    robust layers are pruned more, and layers that tolerate no tested level stay dense.
+    Each layer may go as far as its curve stays above a return floor: the tolerance's floor
+    if that already reaches the target, else the highest lower floor that does (the least
+    damage, layer by layer, that buys the target). The layers' safe levels are then scaled
+    down together to meet the target exactly, so robust layers are pruned most and layers that
+    tolerate no tested level stay dense.
     """
-    safe = result.safe_sparsity(tolerance, mode)
     total = sum(result.numel.values())
 
-    def overall(beta: float) -> tuple[float, dict[str, float]]:
-        out = {k: min(cap, 1.0 - (1.0 - s) ** beta) for k, s in safe.items()}
-        return sum(out[k] * result.numel[k] for k in out) / total, out
+    def overall(safe: dict[str, float]) -> float:
+        return sum(safe[k] * result.numel[k] for k in safe) / total
 
-    reachable, _ = overall(1e3)
-    if reachable < target:
-        raise ValueError(
-            f"the sensitivity curves tolerate at most {reachable:.3f} overall sparsity (layers "
-            f"safe at {safe}); lower the target, raise the tolerance, or test lower sparsities"
-        )
-    low, high = 0.0, 1e3
-    for _ in range(100):
-        mid = 0.5 * (low + high)
-        low, high = (mid, high) if overall(mid)[0] < target else (low, mid)
-    return overall(high)[1]
+    first = result.floor(tolerance, mode)
+    seen = {v for layer in result.layers for v in result.values(layer) if v < first}
+    for floor in [first, *sorted(seen, reverse=True)]:
+        safe = result.safe_at(floor)
+        reached = overall(safe)
+        if reached >= target:
+            return {k: s * target / reached for k, s in safe.items()}
+    raise ValueError(
+        f"the tested sparsities reach at most {reached:.3f} overall (up to "
+        f"{result.sparsities[-1]} per layer); lower the target or test higher sparsities"
+    )
