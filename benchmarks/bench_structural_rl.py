@@ -12,8 +12,10 @@ return a coin toss for dense and pruned alike: both train until solved instead (
 every ``--check-every`` steps, 10 greedy episodes on seeds 50_000+ averaging >= ``--threshold``;
 at most ``--steps``). The final policies are evaluated on 20 other deterministic episodes
 (seeds 10_000+), then measured side by side in the same worker: torch forward at batch 256, the
-numpy runtime at batch 1 and npz file sizes. Training time excludes the evaluations; the cost
-per env step after the cut compares training the small network with training the dense one.
+numpy runtime at batch 1 and npz file sizes. Times are process CPU seconds (one thread; time
+spent waiting for a core on a shared machine is not counted). Training time excludes the
+evaluations; the cost per env step after the cut compares training the small network with
+training the dense one.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from benchmarks.common import interleaved, paired_ratio
+from benchmarks.common import CLOCKS, interleaved, paired_ratio, seconds
 from prunerl.rl import Agent, Callback, CallbackList, evaluate_policy
 from prunerl.rl.dqn import DQN, DQNConfig
 from prunerl.rl.export import export_agent
@@ -41,7 +45,7 @@ ENV = "CartPole-v1"
 
 
 class SolveClock(Callback):
-    """Times training (evaluations excluded) and stops once the agent solves the task.
+    """Times training in CPU seconds (evaluations excluded); stops once the agent solves the task.
 
     From env step ``start`` (the cut) on, every ``every`` steps: 10 greedy episodes on seeds
     50_000+ (never used for the final evaluation); mean >= ``threshold`` stops training.
@@ -54,17 +58,17 @@ class SolveClock(Callback):
         self.solved_at: int | None = None
 
     def on_training_start(self, agent: Agent) -> None:
-        self.begin = time.perf_counter()
+        self.begin = time.process_time()
 
     def on_step(self, agent: Agent) -> bool:
         t = agent.num_timesteps
         if t == self.start:
-            self.at_start = time.perf_counter() - self.aside
+            self.at_start = time.process_time() - self.aside
         if t < self.start or t % self.every:
             return True
-        tick = time.perf_counter()
+        tick = time.process_time()
         mean = float(evaluate_policy(agent.predict, ENV, episodes=10, seed=50_000).mean())
-        self.aside += time.perf_counter() - tick
+        self.aside += time.process_time() - tick
         if mean >= self.threshold:
             self.solved_at = t
             return False
@@ -72,7 +76,7 @@ class SolveClock(Callback):
 
     def seconds(self) -> tuple[float, float]:
         """Training seconds in all, and after the start step (evaluations left out)."""
-        total = time.perf_counter() - self.begin - self.aside
+        total = time.process_time() - self.begin - self.aside
         return total, total - (self.at_start - self.begin)
 
 
@@ -106,25 +110,36 @@ def train(seed: int, pruned: bool, args: argparse.Namespace) -> tuple[DQN, dict[
     }
 
 
-def loop_seconds(fn: Any, x: Any, calls: int) -> Any:
-    """A thunk timing ``calls`` calls of ``fn(x)`` (one timed sample of the interleaved runs)."""
+def per_call_us(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Interleaved CPU-time samples of each thunk in µs per call (~20 ms of calls a sample).
 
-    def run() -> None:
-        for _ in range(calls):
-            fn(x)
+    CPU time, one thread: time spent waiting for a core on the shared machine is not counted.
+    """
+    calls = {}
+    for name, fn in fns.items():
+        fn()  # warm-up
+        once = seconds(fn, CLOCKS["wall"])
+        calls[name] = max(1, int(0.02 / max(once, 1e-7)))
 
-    return run
+    def batch(fn: Callable[[], object], n: int) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(n):
+                fn()
+
+        return run
+
+    variants = {name: batch(fn, calls[name]) for name, fn in fns.items()}
+    times = interleaved(variants, repeats, CLOCKS["cpu"])
+    return {name: [1e6 * t / calls[name] for t in ts] for name, ts in times.items()}
 
 
 def inference(dense: DQN, cut: DQN, repeats: int) -> dict[str, float]:
     """Side-by-side forward timings and npz sizes of two trained agents' policies."""
     obs = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
-    nets = {"dense": dense.networks["q"].eval(), "cut": cut.networks["q"].eval()}
     x256 = torch.from_numpy(obs)
+    nets = {"dense": dense.networks["q"].eval(), "cut": cut.networks["q"].eval()}
     with torch.no_grad():
-        torch_times = interleaved(
-            {k: loop_seconds(net, x256, 50) for k, net in nets.items()}, repeats
-        )
+        torch_us = per_call_us({k: partial(net, x256) for k, net in nets.items()}, repeats)
     with tempfile.TemporaryDirectory() as tmp:
         files = {
             k: export_agent(agent, "npz", Path(tmp) / f"{k}.npz")
@@ -132,17 +147,14 @@ def inference(dense: DQN, cut: DQN, repeats: int) -> dict[str, float]:
         }
         sizes = {k: p.stat().st_size for k, p in files.items()}
         policies = {k: Policy.load(p) for k, p in files.items()}
-    one = obs[0]
-    numpy_times = interleaved(
-        {k: loop_seconds(p.act, one, 2000) for k, p in policies.items()}, repeats
-    )
+    numpy_us = per_call_us({k: partial(p.act, obs[0]) for k, p in policies.items()}, repeats)
     return {
-        "torch_b256_dense_us": statistics.median(torch_times["dense"]) / 50 * 1e6,
-        "torch_b256_cut_us": statistics.median(torch_times["cut"]) / 50 * 1e6,
-        "torch_b256_throughput_ratio": 1.0 / paired_ratio(torch_times, "cut", "dense"),
-        "numpy_b1_dense_us": statistics.median(numpy_times["dense"]) / 2000 * 1e6,
-        "numpy_b1_cut_us": statistics.median(numpy_times["cut"]) / 2000 * 1e6,
-        "numpy_b1_speedup": 1.0 / paired_ratio(numpy_times, "cut", "dense"),
+        "torch_b256_dense_us": statistics.median(torch_us["dense"]),
+        "torch_b256_cut_us": statistics.median(torch_us["cut"]),
+        "torch_b256_throughput_ratio": paired_ratio(torch_us, "dense", "cut"),
+        "numpy_b1_dense_us": statistics.median(numpy_us["dense"]),
+        "numpy_b1_cut_us": statistics.median(numpy_us["cut"]),
+        "numpy_b1_speedup": paired_ratio(numpy_us, "dense", "cut"),
         "npz_dense_bytes": sizes["dense"],
         "npz_cut_bytes": sizes["cut"],
         "npz_size_ratio": sizes["dense"] / sizes["cut"],
@@ -219,7 +231,7 @@ def main() -> None:
     parser.add_argument("--end", type=int, default=15_000)
     parser.add_argument("--check-every", type=int, default=2_500)
     parser.add_argument("--threshold", type=float, default=495.0)
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
