@@ -71,6 +71,20 @@ class ReplayBuffer:
             terminated=torch.as_tensor(self.terminated[idx]),
         )
 
+    def sample_many(self, num_batches: int, batch_size: int) -> Batch:
+        """``num_batches`` batches drawn at once, stacked on a leading axis (one gather per field).
+
+        Lets an agent run a round of gradient steps without per-step sampling overhead.
+        """
+        idx = self.rng.integers(0, len(self), size=(num_batches, batch_size))
+        return Batch(
+            obs=torch.from_numpy(self.obs[idx]),
+            actions=torch.from_numpy(self.actions[idx]),
+            rewards=torch.from_numpy(self.rewards[idx]),
+            next_obs=torch.from_numpy(self.next_obs[idx]),
+            terminated=torch.from_numpy(self.terminated[idx]),
+        )
+
     def sample_obs(self, n: int) -> np.ndarray:
         """Up to ``n`` stored observations (for activation-based importance and agreement)."""
         idx = self.rng.choice(len(self), size=min(n, len(self)), replace=False)

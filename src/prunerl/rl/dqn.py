@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -23,73 +22,14 @@ from prunerl.core import PruningConfig
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.buffers import Batch, ReplayBuffer
 from prunerl.rl.callbacks import Callback
+from prunerl.rl.dqn_config import DQNConfig
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
 from prunerl.rl.networks import DuelingQ, mlp, nature_cnn
 from prunerl.rl.schedules import LinearSchedule
 
-LOSSES = ("huber", "mse")
+__all__ = ["DQN", "DQNConfig"]
 
-
-@dataclass
-class DQNConfig:
-    """DQN hyperparameters (defaults are generic; :meth:`for_env` gives tuned ones)."""
-
-    net_arch: tuple[int, ...] = (256, 256)  # hidden layer widths of the MLP Q-network
-    learning_rate: float = 1e-4  # Adam step size at the start of training
-    final_learning_rate: float | None = None  # if set, lr decays linearly to it by the end
-    buffer_size: int = 100_000  # replay buffer capacity (transitions)
-    learning_starts: int = 1_000  # env steps of pure collection before the first update
-    batch_size: int = 32  # transitions per gradient step
-    gamma: float = 0.99  # discount factor
-    tau: float = 1.0  # target update coefficient: 1 = hard copy, < 1 = Polyak averaging
-    target_update_interval: int = 1_000  # env steps between target network updates
-    train_freq: int = 4  # env steps between rounds of gradient steps
-    gradient_steps: int = 1  # gradient steps per round
-    exploration_fraction: float = 0.1  # fraction of training over which epsilon decays
-    exploration_initial_eps: float = 1.0  # epsilon at the start
-    exploration_final_eps: float = 0.05  # epsilon after the decay
-    max_grad_norm: float | None = 10.0  # gradient norm clip (None: no clipping)
-    double_q: bool = False  # double DQN: online net picks the next action, target evaluates it
-    dueling: bool = False  # dueling value/advantage heads (vector observations only)
-    loss: str = "huber"  # "huber" (smooth L1) or "mse"
-
-    def __post_init__(self) -> None:
-        self.net_arch = tuple(int(h) for h in self.net_arch)
-        positive = ("buffer_size", "batch_size", "train_freq", "target_update_interval")
-        for name in positive:
-            if int(getattr(self, name)) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.gradient_steps < 0:
-            raise ValueError(f"gradient_steps must be >= 0, got {self.gradient_steps}")
-        if not 0.0 < self.tau <= 1.0:
-            raise ValueError(f"tau must be in (0, 1], got {self.tau} (1.0 = hard target update)")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-
-    @classmethod
-    def for_env(cls, env_id: str) -> DQNConfig:
-        """prunerl's tuned defaults for known environments, generic defaults otherwise."""
-        tuned = TUNED.get(env_id)
-        return cls(**tuned) if tuned is not None else cls()
-
-
-TUNED: dict[str, dict[str, Any]] = {
-    "CartPole-v1": dict(
-        net_arch=(256, 256),
-        learning_rate=2.3e-3,
-        batch_size=64,
-        buffer_size=100_000,
-        learning_starts=1_000,
-        gamma=0.99,
-        target_update_interval=10,
-        train_freq=256,
-        gradient_steps=128,
-        exploration_fraction=0.16,
-        exploration_final_eps=0.04,
-    ),
-}
+CHUNK_BYTES = 16 << 20  # memory bound on observations gathered at once for a round of updates
 
 
 @agents.register("dqn")
@@ -137,7 +77,9 @@ class DQN(Agent):
         c = self.config
         q = self._build_q(shape)
         self.networks = {"q": q, "q_target": copy.deepcopy(q).requires_grad_(False)}
-        self.optimizers = {"q": torch.optim.Adam(q.parameters(), lr=c.learning_rate)}
+        self._params = [p for p in q.parameters() if p.requires_grad]
+        # fused Adam: one kernel for all parameters instead of a Python loop over them
+        self.optimizers = {"q": torch.optim.Adam(self._params, lr=c.learning_rate, fused=True)}
         self.buffer = ReplayBuffer(
             c.buffer_size,
             shape,
@@ -145,6 +87,8 @@ class DQN(Agent):
             seed=seed,
         )
         self._last_obs: np.ndarray | None = None
+        transition_bytes = 2 * self.buffer.obs[0].nbytes * c.batch_size
+        self._chunk = max(1, CHUNK_BYTES // transition_bytes)  # batches sampled at once
         self.setup_pruning()
 
     def _build_q(self, shape: tuple[int, ...]) -> nn.Module:
@@ -261,35 +205,71 @@ class DQN(Agent):
     def td_target(self, batch: Batch) -> torch.Tensor:
         """``r + gamma * (1 - terminated) * Q_target(s', a*)``; a* from the online net if double."""
         next_obs = self._to_input(batch.next_obs)
+        online = self.networks["q"](next_obs) if self.config.double_q else None
         next_q = self.networks["q_target"](next_obs)
-        if self.config.double_q:
-            best = self.networks["q"](next_obs).argmax(dim=1, keepdim=True)
-            next_v = next_q.gather(1, best).squeeze(1)
+        return self._bootstrap(batch.rewards, batch.terminated, next_q, online)
+
+    def _bootstrap(
+        self,
+        rewards: torch.Tensor,
+        terminated: torch.Tensor,
+        next_q_target: torch.Tensor,
+        next_q_online: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """TD target from next-state Q-values (max of the target net, or double-DQN choice)."""
+        if next_q_online is None:
+            next_v = next_q_target.max(dim=-1).values
         else:
-            next_v = next_q.max(dim=1).values
-        return batch.rewards + self.config.gamma * (1.0 - batch.terminated) * next_v
+            best = next_q_online.argmax(dim=-1, keepdim=True)
+            next_v = next_q_target.gather(-1, best).squeeze(-1)
+        return rewards + self.config.gamma * (1.0 - terminated) * next_v
 
     def train(self, gradient_steps: int) -> dict[str, float]:
-        """``gradient_steps`` TD updates on replayed batches; returns the last step's metrics."""
+        """``gradient_steps`` TD updates on replayed batches; returns the last step's metrics.
+
+        The target network does not change during a round, so it is evaluated once per chunk of
+        batches (one large forward pass instead of one per gradient step).
+        """
         c = self.config
-        q, opt = self.networks["q"], self.optimizers["q"]
-        params = [p for p in q.parameters() if p.requires_grad]
+        q, q_target = self.networks["q"], self.networks["q_target"]
         loss_fn = F.smooth_l1_loss if c.loss == "huber" else F.mse_loss
+        self.pruning_step()  # a mask update due now lands before the targets are computed
         loss = q_taken = torch.zeros(())
-        for _ in range(gradient_steps):
-            # sample
-            batch = self.buffer.sample(c.batch_size)
-            target = self.td_target(batch)
-            q_taken = q(self._to_input(batch.obs)).gather(1, batch.actions[:, None]).squeeze(1)
-            loss = loss_fn(q_taken, target)
-            # update
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.pruner is not None:
-                self.pruner.observe_gradients()
-            if c.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(params, c.max_grad_norm)
-            opt.step()
-            self.num_updates += 1
-            self.pruning_step()
+        done = 0
+        while done < gradient_steps:
+            n = min(self._chunk, gradient_steps - done)
+            # sample: n batches in one gather
+            b = self.buffer.sample_many(n, c.batch_size)
+            with torch.no_grad():
+                next_q = q_target(self._to_input(b.next_obs.flatten(0, 1)))
+                next_q = next_q.view(n, c.batch_size, -1)
+                targets = (
+                    None if c.double_q else self._bootstrap(b.rewards, b.terminated, next_q, None)
+                )
+            for i in range(n):
+                # TD target (double DQN: the current online network picks the next action)
+                if targets is None:
+                    with torch.no_grad():
+                        online = q(self._to_input(b.next_obs[i]))
+                    target = self._bootstrap(b.rewards[i], b.terminated[i], next_q[i], online)
+                else:
+                    target = targets[i]
+                # update
+                q_taken = q(self._to_input(b.obs[i])).gather(1, b.actions[i][:, None]).squeeze(1)
+                loss = loss_fn(q_taken, target)
+                self._gradient_step(loss)
+            done += n
         return {"loss": float(loss.detach()), "q_mean": float(q_taken.detach().mean())}
+
+    def _gradient_step(self, loss: torch.Tensor) -> None:
+        """Backward, gradient statistics for the pruner, clipping, Adam step, masks re-applied."""
+        opt = self.optimizers["q"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.pruner is not None:
+            self.pruner.observe_gradients()
+        if self.config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self._params, self.config.max_grad_norm, foreach=True)
+        opt.step()
+        self.num_updates += 1
+        self.pruning_step()

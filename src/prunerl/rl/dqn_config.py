@@ -1,0 +1,70 @@
+"""DQN hyperparameters and prunerl's tuned defaults per environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LOSSES = ("huber", "mse")
+
+
+@dataclass
+class DQNConfig:
+    """DQN hyperparameters (defaults are generic; :meth:`for_env` gives tuned ones)."""
+
+    net_arch: tuple[int, ...] = (256, 256)  # hidden layer widths of the MLP Q-network
+    learning_rate: float = 1e-4  # Adam step size at the start of training
+    final_learning_rate: float | None = None  # if set, lr decays linearly to it by the end
+    buffer_size: int = 100_000  # replay buffer capacity (transitions)
+    learning_starts: int = 1_000  # env steps of pure collection before the first update
+    batch_size: int = 32  # transitions per gradient step
+    gamma: float = 0.99  # discount factor
+    tau: float = 1.0  # target update coefficient: 1 = hard copy, < 1 = Polyak averaging
+    target_update_interval: int = 1_000  # env steps between target network updates
+    train_freq: int = 4  # env steps between rounds of gradient steps
+    gradient_steps: int = 1  # gradient steps per round
+    exploration_fraction: float = 0.1  # fraction of training over which epsilon decays
+    exploration_initial_eps: float = 1.0  # epsilon at the start
+    exploration_final_eps: float = 0.05  # epsilon after the decay
+    max_grad_norm: float | None = 10.0  # gradient norm clip (None: no clipping)
+    double_q: bool = False  # double DQN: online net picks the next action, target evaluates it
+    dueling: bool = False  # dueling value/advantage heads (vector observations only)
+    loss: str = "huber"  # "huber" (smooth L1) or "mse"
+
+    def __post_init__(self) -> None:
+        self.net_arch = tuple(int(h) for h in self.net_arch)
+        positive = ("buffer_size", "batch_size", "train_freq", "target_update_interval")
+        for name in positive:
+            if int(getattr(self, name)) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.gradient_steps < 0:
+            raise ValueError(f"gradient_steps must be >= 0, got {self.gradient_steps}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"tau must be in (0, 1], got {self.tau} (1.0 = hard target update)")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+
+    @classmethod
+    def for_env(cls, env_id: str) -> DQNConfig:
+        """prunerl's tuned defaults for known environments, generic defaults otherwise."""
+        tuned = TUNED.get(env_id)
+        return cls(**tuned) if tuned is not None else cls()
+
+
+TUNED: dict[str, dict[str, Any]] = {
+    "CartPole-v1": dict(
+        net_arch=(256, 256),
+        learning_rate=2.3e-3,
+        batch_size=64,
+        buffer_size=100_000,
+        learning_starts=1_000,
+        gamma=0.99,
+        target_update_interval=10,
+        train_freq=256,
+        gradient_steps=128,
+        exploration_fraction=0.16,
+        exploration_final_eps=0.04,
+    ),
+}
