@@ -74,3 +74,16 @@ def test_actor_and_critic_with_separate_targets() -> None:
     assert groups["critic"] == pytest.approx(0.5, abs=0.01)
     subject.train(64)
     assert subject.group_sparsity() == groups
+
+
+def test_layer_keys_mix_with_network_keys() -> None:
+    """Per-layer targets (from a sensitivity analysis) beside whole-network ones."""
+    agent = PPO("CartPole-v1", PPOConfig(num_envs=2, n_steps=16, batch_size=16, n_epochs=1))
+    target = {"actor.0.weight": 0.3, "actor": 0.9, "critic": 0.5}
+    subject = AgentSubject(agent, loop_config(target=target, distribution="uniform"))
+    subject.prune_to(target)
+    layers = subject.layer_sparsity()
+    assert layers["actor.0.weight"] == pytest.approx(0.3, abs=0.02)
+    assert layers["actor.2.weight"] == pytest.approx(0.9, abs=0.02)
+    assert layers["critic.2.weight"] == pytest.approx(0.5, abs=0.02)
+    assert set(subject.group_sparsity()) == set(target)

@@ -69,11 +69,20 @@ def check_targets(subject: Subject) -> None:
 
 
 def loop_pruning_config(config: LoopConfig) -> PruningConfig:
-    """The core config the loop's pruner uses: the loop's method and targets, one-shot steps."""
+    """The core config the loop's pruner uses: the loop's method and targets, one-shot steps.
+
+    Network names among the target keys become patterns (``actor`` -> ``actor.*``), so they
+    mix with per-layer keys (``actor.0.weight``) from a sensitivity analysis.
+    """
+    target = config.target
+    if isinstance(target, dict):  # a network name stands for all its parameters
+        target = {
+            k if "." in k or any(c in k for c in "*?[") else f"{k}.*": v for k, v in target.items()
+        }
     options = {
         **config.pruning,
         "method": config.method,
-        "sparsity": config.target,
+        "sparsity": target,
         "scope": config.scope,
         "distribution": config.distribution or ("uniform" if config.scope == "global" else "erk"),
         "schedule": "one_shot",
