@@ -123,3 +123,22 @@ def test_sensitivity_sets_per_layer_targets(source: Path, tmp_path: Path) -> Non
     assert (out / "sensitivity.png").stat().st_size > 1000
     assert set(summary["target"]) == {"policy.0.weight", "policy.2.weight"}
     assert summary["sparsity"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_cut_off_before_the_first_checkpoint_starts_again(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    first = prune_run(source, always_accept(target=0.8), out, analyse=True)
+    for name in ("summary.json", "history.csv", "sensitivity.json"):
+        (out / name).unlink()
+    for path in (out / "checkpoints").iterdir():
+        path.unlink()
+    write_yaml(
+        out / "prune.yaml",
+        {
+            "source": {"run_dir": str(source), "checkpoint": "last", "sensitivity": True},
+            "loop": always_accept(target=0.8).to_dict(),
+        },
+    )
+    again = resume_prune(out)
+    assert (out / "sensitivity.json").is_file()
+    assert again["target"] == first["target"] and again["sparsity"] == first["sparsity"]

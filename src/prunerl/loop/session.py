@@ -123,12 +123,12 @@ def prune_run(
     run = RunDir.create(path, overwrite)
     for name in LOOP_FILES:
         (run.path / name).unlink(missing_ok=True)
+    source_info = {"run_dir": str(src.path), "checkpoint": checkpoint, "sensitivity": analyse}
+    write_run_files(run, run_config, config, source_info)  # a run directory from now on
     if analyse:
         assert isinstance(subject, AgentSubject)
         subject = with_sensitivity(subject, config, run)
-        config = subject.config
-    source_info = {"run_dir": str(src.path), "checkpoint": checkpoint}
-    write_run_files(run, run_config, config, source_info)
+        write_run_files(run, run_config, subject.config, source_info)  # per-layer targets
     return Session(run, subject, None, report).run()
 
 
@@ -146,8 +146,14 @@ def resume_prune(run_dir: str | Path, report: Reporter | None = None) -> dict[st
         _, agent = build_agent(build_config(load_yaml(run.config)))
         state, meta = load_checkpoint(run, "last")
     except FileNotFoundError:  # stopped before the first record: start again from the source
-        _, _, agent = load_source(spec["source"]["run_dir"], spec["source"]["checkpoint"])
-        return Session(run, agent_subject(agent, loop), None, report).run()
+        source = spec["source"]
+        _, _, agent = load_source(source["run_dir"], source["checkpoint"])
+        subject = agent_subject(agent, loop)
+        if source.get("sensitivity") and not isinstance(loop.target, dict):
+            assert isinstance(subject, AgentSubject)
+            subject = with_sensitivity(subject, loop, run)  # it was cut off: do it again
+            write_run_files(run, build_config(load_yaml(run.config)), subject.config, source)
+        return Session(run, subject, None, report).run()
     restore_checkpoint(agent, run, state, meta)
     restore_agent_envs(agent, meta["run"].get("env", {}))
     return Session(run, agent_subject(agent, loop), meta["run"], report).run()
