@@ -4,7 +4,10 @@
         --json /tmp/bench_structural_rl.json
 
 Per seed, one worker process (one torch thread) trains a dense and a pruned agent back to back
-(order alternating with the seed) with ``DQNConfig.for_env("CartPole-v1")``. The pruned agent has
+(order alternating with the seed) with ``DQNConfig.for_env("CartPole-v1")`` at learning rate
+``--learning-rate`` (1e-3: the tuned 2.3e-3 suits 256-unit layers, but a 4-26-26-2 Q-network
+trained from scratch at 2.3e-3 stays near return 100 for 80k steps on seed 0, and solves at 37.5k
+steps at 1e-3; dense and pruned use the same rate). The pruned agent has
 90% of each hidden layer's neurons masked on the cubic schedule from ``--begin`` to ``--end`` env
 steps (L1 importance) and cut at ``--end``, so it trains the 4-26-26-2 network from then on.
 DQN on CartPole oscillates between solving and forgetting, so a fixed budget makes the final
@@ -21,6 +24,7 @@ training the dense one.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import tempfile
@@ -82,7 +86,7 @@ class SolveClock(Callback):
 
 def train(seed: int, pruned: bool, args: argparse.Namespace) -> tuple[DQN, dict[str, Any]]:
     """One agent trained until solved (or the budget); final return and training times."""
-    config = DQNConfig.for_env(ENV)
+    config = dataclasses.replace(DQNConfig.for_env(ENV), learning_rate=args.learning_rate)
     agent = DQN(ENV, config, seed=seed)
     clock = SolveClock(args.end, args.check_every, args.threshold, args.steps)
     callbacks: list[Callback] = [clock]
@@ -224,7 +228,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=60_000, help="budget in env steps")
+    parser.add_argument("--steps", type=int, default=80_000, help="budget in env steps")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="both variants")
     parser.add_argument("--sparsity", type=float, default=0.9)
     parser.add_argument("--importance", default="l1")
     parser.add_argument("--begin", type=int, default=5_000)
