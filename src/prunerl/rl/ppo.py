@@ -22,6 +22,7 @@ from prunerl.rl.base import Agent, agents
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.distributions import Categorical, DiagGaussian
 from prunerl.rl.envs import finished_episodes, is_image_space, make_vec_env, obs_shape
+from prunerl.rl.masking import Masks, batch_masks, env_action_masks, masked_categorical
 from prunerl.rl.networks import mlp, orthogonal_init
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
 from prunerl.rl.optim import adam
@@ -127,6 +128,7 @@ class PPO(Agent):
         self.obs_normalizer = ObsNormalizer(shape) if c.normalize_obs else None
         self.reward_scaler = RewardScaler(c.num_envs, c.gamma) if c.normalize_reward else None
         self._obs: np.ndarray | None = None  # last (normalised) observations of the envs
+        self._masks: np.ndarray | None = None  # their valid actions (None: the env gives none)
         self.setup_pruning()
 
     # ------------------------------------------------------------------ spaces and acting
@@ -149,12 +151,12 @@ class PPO(Agent):
             obs = self.obs_normalizer(obs, update=update)
         return obs.reshape(obs.shape[0], -1)
 
-    def distribution(self, obs: torch.Tensor) -> Categorical | DiagGaussian:
-        """The policy's action distribution for a batch of normalised observations."""
+    def distribution(self, obs: torch.Tensor, masks: Masks = None) -> Categorical | DiagGaussian:
+        """The policy's action distribution for normalised observations (over valid actions)."""
         actor = self.networks["actor"]
         if isinstance(actor, GaussianActor):
             return actor.distribution(obs)
-        return Categorical(actor(obs))
+        return masked_categorical(actor(obs), masks)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.networks["critic"](obs).squeeze(-1)
@@ -167,11 +169,14 @@ class PPO(Agent):
         return out
 
     @torch.no_grad()
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+    def predict(
+        self, obs: np.ndarray, deterministic: bool = True, action_masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Actions for observations; ``action_masks`` (``(n,)`` or ``(batch, n)``) rule some out."""
         obs = np.asarray(obs)
         single = obs.ndim == len(self._obs_shape)
         batch = torch.from_numpy(self.normalize_obs(obs[None] if single else obs))
-        dist = self.distribution(batch)
+        dist = self.distribution(batch, batch_masks(action_masks, len(batch), self._action_space))
         actions = self._env_actions(dist.mode() if deterministic else dist.sample())
         return actions[0] if single else actions
 
@@ -184,8 +189,9 @@ class PPO(Agent):
         )
         clip = LinearSchedule(c.clip_range, 0.0 if c.anneal_clip else c.clip_range, total_timesteps)
         if self._obs is None:
-            obs, _ = self.envs.reset(seed=self.seed if self.num_timesteps == 0 else None)
+            obs, infos = self.envs.reset(seed=self.seed if self.num_timesteps == 0 else None)
             self._obs = self.normalize_obs(obs, update=True)
+            self._masks = env_action_masks(infos, self._action_space, c.num_envs)
         cb.on_training_start(self)
         while self.num_timesteps < total_timesteps:
             # collect a rollout of n_steps vector steps
@@ -206,9 +212,9 @@ class PPO(Agent):
         c = self.config
         assert self._obs is not None
         for _ in range(c.n_steps):
-            # act
-            obs = torch.from_numpy(self._obs)
-            actions = self.distribution(obs).sample()
+            # act (among the valid actions, when the env gives masks)
+            obs, masks = torch.from_numpy(self._obs), self._masks
+            actions = self.distribution(obs, masks).sample()
             # step
             next_obs, rewards, terminated, truncated, infos = self.envs.step(
                 self._env_actions(actions)
@@ -218,7 +224,7 @@ class PPO(Agent):
             if self.reward_scaler is not None:
                 rewards = self.reward_scaler(rewards, ends)
             # store; a truncated episode bootstraps from the value of its final observation
-            self.buffer.add(obs, actions, rewards.astype(np.float32), ends.astype(np.float32))
+            self.buffer.add(obs, actions, rewards, ends, masks)
             cut = np.flatnonzero(truncated & ~terminated)
             if cut.size:
                 final = self.normalize_obs(np.stack(infos["final_obs"][cut]))
@@ -226,11 +232,12 @@ class PPO(Agent):
             for episode_return, length in finished_episodes(infos):
                 cb.on_episode(self, episode_return, length)
             self._obs = self.normalize_obs(next_obs, update=True)
+            self._masks = env_action_masks(infos, self._action_space, c.num_envs)
             if not cb.on_step(self):
                 return False
         # log-probabilities and values of the rollout policy, in one batch; then GAE
         obs, actions = self.buffer.obs.flatten(0, 1), self.buffer.actions.flatten(0, 1)
-        log_probs = self.distribution(obs).log_prob(actions)
+        log_probs = self.distribution(obs, self.buffer.flat_masks()).log_prob(actions)
         last_values = self.value(torch.from_numpy(self._obs))
         self.buffer.finish(log_probs, self.value(obs), last_values, c.gamma, c.gae_lambda)
         return True
@@ -242,7 +249,7 @@ class PPO(Agent):
         params = [p for group in opt.param_groups for p in group["params"]]
         for _ in range(c.n_epochs):
             for mb in self.buffer.minibatches(c.batch_size):
-                dist = self.distribution(mb["obs"])
+                dist = self.distribution(mb["obs"], mb.get("masks"))
                 log_probs = dist.log_prob(mb["actions"])
                 advantages = mb["advantages"]
                 if c.normalize_advantage and advantages.numel() > 1:

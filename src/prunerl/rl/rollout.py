@@ -59,17 +59,31 @@ class RolloutBuffer:
         self.values = torch.zeros((t, n))
         self.advantages = torch.zeros((t, n))
         self.returns = torch.zeros((t, n))
+        self.masks: torch.Tensor | None = None  # (T, N, n_actions) bool, once an env gives masks
         self.pos = 0
 
     def add(
-        self, obs: torch.Tensor, actions: torch.Tensor, rewards: np.ndarray, ends: np.ndarray
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        rewards: np.ndarray,
+        ends: np.ndarray,
+        masks: np.ndarray | None = None,
     ) -> None:
-        """Store one vector step; :meth:`set_bootstrap` may add truncation values after it."""
+        """Store one vector step; :meth:`set_bootstrap` may add truncation values after it.
+
+        ``masks`` are the valid actions at ``obs`` (``(N, n_actions)``); the mask storage is
+        allocated on the first step that has them, so maskless envs cost nothing.
+        """
         i = self.pos
+        if masks is not None:
+            if self.masks is None:
+                self.masks = torch.ones((*self.shape, masks.shape[-1]), dtype=torch.bool)
+            self.masks[i] = torch.from_numpy(masks)
         self.obs[i] = obs
         self.actions[i] = actions
-        self.rewards[i] = torch.from_numpy(rewards)
-        self.ends[i] = torch.from_numpy(ends)
+        self.rewards[i] = torch.as_tensor(rewards, dtype=torch.float32)
+        self.ends[i] = torch.as_tensor(ends, dtype=torch.float32)
         self.bootstrap[i] = 0.0
         self.pos += 1
 
@@ -98,6 +112,10 @@ class RolloutBuffer:
         )
         self.pos = 0
 
+    def flat_masks(self) -> torch.Tensor | None:
+        """The stored masks as ``(T * N, n_actions)``; None when the env gave none."""
+        return None if self.masks is None else self.masks.flatten(0, 1)
+
     def minibatches(self, batch_size: int) -> Iterator[dict[str, torch.Tensor]]:
         """Shuffled minibatches over all ``T * N`` samples, flattened (one epoch)."""
         flat = {
@@ -108,6 +126,8 @@ class RolloutBuffer:
             "advantages": self.advantages.flatten(),
             "returns": self.returns.flatten(),
         }
+        if self.masks is not None:
+            flat["masks"] = self.masks.flatten(0, 1)
         size = flat["log_probs"].shape[0]
         if batch_size >= size:  # one full batch: order does not change the gradient
             yield flat
