@@ -15,6 +15,7 @@ class Batch:
     rewards: torch.Tensor
     next_obs: torch.Tensor
     terminated: torch.Tensor  # 1.0 where the episode ended in a terminal state (no bootstrap)
+    next_masks: torch.Tensor | None = None  # valid actions at next_obs, when the env gives masks
 
 
 class ReplayBuffer:
@@ -37,6 +38,7 @@ class ReplayBuffer:
         self.actions: np.ndarray = np.zeros((capacity, *action_shape), dtype=action_dtype)
         self.rewards = np.zeros(capacity, dtype=np.float32)
         self.terminated = np.zeros(capacity, dtype=np.float32)
+        self.next_masks: np.ndarray | None = None  # allocated on the first transition with a mask
         self.pos = 0
         self.full = False
         self.rng = np.random.default_rng(seed)
@@ -51,8 +53,14 @@ class ReplayBuffer:
         reward: float,
         next_obs: np.ndarray,
         terminated: bool,
+        next_mask: np.ndarray | None = None,
     ) -> None:
+        """Store one transition; ``next_mask`` marks the valid actions at ``next_obs``."""
         i = self.pos
+        if next_mask is not None:
+            if self.next_masks is None:
+                self.next_masks = np.ones((self.capacity, next_mask.shape[-1]), dtype=bool)
+            self.next_masks[i] = next_mask
         self.obs[i] = obs
         self.actions[i] = action
         self.rewards[i] = reward
@@ -69,6 +77,7 @@ class ReplayBuffer:
             rewards=torch.as_tensor(self.rewards[idx]),
             next_obs=torch.as_tensor(self.next_obs[idx]),
             terminated=torch.as_tensor(self.terminated[idx]),
+            next_masks=None if self.next_masks is None else torch.as_tensor(self.next_masks[idx]),
         )
 
     def sample_many(self, num_batches: int, batch_size: int) -> Batch:
@@ -83,6 +92,7 @@ class ReplayBuffer:
             rewards=torch.from_numpy(self.rewards[idx]),
             next_obs=torch.from_numpy(self.next_obs[idx]),
             terminated=torch.from_numpy(self.terminated[idx]),
+            next_masks=None if self.next_masks is None else torch.from_numpy(self.next_masks[idx]),
         )
 
     def sample_obs(self, n: int) -> np.ndarray:

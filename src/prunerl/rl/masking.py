@@ -14,7 +14,12 @@ import numpy as np
 import torch
 
 from prunerl.rl.distributions import Categorical
-from prunerl.spaces.action_mask import action_mask_from_info, check_action_mask, mask_invalid
+from prunerl.spaces.action_mask import (
+    action_mask_from_info,
+    check_action_mask,
+    mask_invalid,
+    random_valid_actions,
+)
 
 Masks = torch.Tensor | np.ndarray | None
 """Valid-action masks ``(batch, n_actions)`` (True: valid), or None for all actions valid."""
@@ -58,3 +63,15 @@ def masked_categorical(logits: torch.Tensor, masks: Masks) -> Categorical:
     (MaskablePPO, Huang & Ontañón 2022); without masks it is the plain categorical.
     """
     return Categorical(mask_invalid(logits, masks))
+
+
+def random_actions(
+    masks: np.ndarray | None, n_actions: int, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``size`` uniformly random actions, valid ones only when ``masks`` (``(size, n)``) is given.
+
+    Without masks it draws ``rng.integers(n_actions)`` exactly as a maskless agent always did.
+    """
+    if masks is None:
+        return rng.integers(n_actions, size=size)
+    return random_valid_actions(np.broadcast_to(masks, (size, n_actions)), rng)
