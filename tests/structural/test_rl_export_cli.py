@@ -124,3 +124,17 @@ def test_masked_agent_is_cut_before_export(tmp_path: Path) -> None:
     path = export_agent(agent, "torchscript", tmp_path / "q.pt")
     assert sp.is_cut and path.is_file()
     assert np.array_equal(agent.predict(obs), before)
+
+
+def test_export_checks_large_q_values_to_float32_precision(tmp_path: Path) -> None:
+    """Trained Q-values reach the hundreds; an absolute 1e-5 check would reject exact exports."""
+    data = {"env_id": "CartPole-v1", "algo": "dqn", "total_steps": 300, "agent": AGENT}
+    _, agent = build_agent(build_config(data))
+    with torch.no_grad():
+        for p in agent.networks["q"].parameters():
+            p.mul_(30.0)
+    spec = policy_spec(agent)
+    assert float(spec.module(spec.example).abs().max()) > 1e3
+    policy = Policy.load(export_agent(agent, "npz", tmp_path / "big.npz"))
+    obs = spec.example.numpy()
+    assert np.array_equal(policy.act(obs), agent.predict(obs))
