@@ -228,3 +228,42 @@ def test_image_observations_use_nature_cnn_and_uint8_buffer() -> None:
     assert agent.num_updates > 0
     with pytest.raises(ValueError, match="dueling"):
         DQN("prunerl-test/TinyImage-v0", small(dueling=True))
+
+
+def test_observation_normalisation_follows_data_and_is_checkpointed() -> None:
+    agent = DQN("CartPole-v1", small(normalize_obs=True), seed=0).learn(600)
+    assert agent.obs_normalizer is not None
+    rms = agent.obs_normalizer.rms
+    stored = agent.buffer.obs[:600]
+    assert np.allclose(rms.mean, stored.mean(axis=0), atol=1e-4)
+    whitened = agent._to_input(torch.as_tensor(stored))
+    assert torch.allclose(whitened.mean(0), torch.zeros(4), atol=1e-3)
+    assert torch.allclose(whitened.std(0), torch.ones(4), atol=1e-2)
+    fresh = DQN("CartPole-v1", small(normalize_obs=True), seed=5)
+    fresh.load_state_dict(agent.state_dict())
+    obs = stored[:16]
+    assert np.array_equal(fresh.predict(obs), agent.predict(obs))
+    assert torch.equal(fresh.q_values(obs), agent.q_values(obs))
+
+
+def test_n_step_transitions_carry_discounted_returns_and_discounts() -> None:
+    agent = DQN("CartPole-v1", small(n_step=3, gamma=0.5, learning_starts=10_000), seed=0)
+    agent.learn(200)
+    buf = agent.buffer
+    assert buf.discounts is not None
+    n = len(buf)
+    # mid-episode transitions: 1 + 0.5 + 0.25, discount 0.5**3; episode ends: shorter sums
+    full = np.isclose(buf.discounts[:n], 0.125)
+    assert full.mean() > 0.5
+    assert np.allclose(buf.rewards[:n][full], 1.75)
+    short = ~full
+    assert np.allclose(buf.rewards[:n][short], 2 * (1 - buf.discounts[:n][short]))
+    # the n-step obs/next_obs pairs are 3 env steps apart: next_obs of t is obs of t + 3
+    assert np.array_equal(buf.next_obs[0], buf.obs[3])
+    batch = buf.sample(8)
+    target = agent.td_target(batch)
+    with torch.no_grad():
+        next_v = agent.networks["q_target"](batch.next_obs).max(1).values
+    assert batch.discounts is not None
+    expected = batch.rewards + batch.discounts * (1 - batch.terminated) * next_v
+    assert torch.allclose(target, expected)

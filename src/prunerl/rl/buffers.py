@@ -16,6 +16,7 @@ class Batch:
     next_obs: torch.Tensor
     terminated: torch.Tensor  # 1.0 where the episode ended in a terminal state (no bootstrap)
     next_masks: torch.Tensor | None = None  # valid actions at next_obs, when the env gives masks
+    discounts: torch.Tensor | None = None  # bootstrap discount per transition (n-step returns)
 
 
 class ReplayBuffer:
@@ -39,6 +40,7 @@ class ReplayBuffer:
         self.rewards = np.zeros(capacity, dtype=np.float32)
         self.terminated = np.zeros(capacity, dtype=np.float32)
         self.next_masks: np.ndarray | None = None  # allocated on the first transition with a mask
+        self.discounts: np.ndarray | None = None  # allocated on the first transition with one
         self.pos = 0
         self.full = False
         self.rng = np.random.default_rng(seed)
@@ -54,9 +56,15 @@ class ReplayBuffer:
         next_obs: np.ndarray,
         terminated: bool,
         next_mask: np.ndarray | None = None,
+        discount: float | None = None,
     ) -> None:
-        """Store one transition; ``next_mask`` marks the valid actions at ``next_obs``."""
+        """Store one transition; ``next_mask`` marks the valid actions at ``next_obs``;
+        ``discount`` is its bootstrap discount when it varies (``gamma**k`` of a k-step return)."""
         i = self.pos
+        if discount is not None:
+            if self.discounts is None:
+                self.discounts = np.zeros(self.capacity, dtype=np.float32)
+            self.discounts[i] = discount
         if next_mask is not None:
             if self.next_masks is None:
                 self.next_masks = np.ones((self.capacity, next_mask.shape[-1]), dtype=bool)
@@ -78,6 +86,7 @@ class ReplayBuffer:
             next_obs=torch.as_tensor(self.next_obs[idx]),
             terminated=torch.as_tensor(self.terminated[idx]),
             next_masks=None if self.next_masks is None else torch.as_tensor(self.next_masks[idx]),
+            discounts=None if self.discounts is None else torch.as_tensor(self.discounts[idx]),
         )
 
     def sample_many(self, num_batches: int, batch_size: int) -> Batch:
@@ -93,6 +102,7 @@ class ReplayBuffer:
             next_obs=torch.from_numpy(self.next_obs[idx]),
             terminated=torch.from_numpy(self.terminated[idx]),
             next_masks=None if self.next_masks is None else torch.from_numpy(self.next_masks[idx]),
+            discounts=None if self.discounts is None else torch.from_numpy(self.discounts[idx]),
         )
 
     def sample_obs(self, n: int) -> np.ndarray:

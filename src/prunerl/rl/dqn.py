@@ -8,7 +8,6 @@ Polyak target updates, Huber or MSE loss, linear epsilon and learning-rate sched
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -22,9 +21,10 @@ from prunerl.core import PruningConfig
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.buffers import Batch, ReplayBuffer
 from prunerl.rl.callbacks import Callback
-from prunerl.rl.dqn_config import DQNConfig
+from prunerl.rl.dqn_config import DQNConfig, q_network
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
-from prunerl.rl.networks import DuelingQ, mlp, nature_cnn
+from prunerl.rl.normalize import ObsNormalizer
+from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.schedules import LinearSchedule
 
 __all__ = ["DQN", "DQNConfig"]
@@ -75,7 +75,7 @@ class DQN(Agent):
         self.n_actions = int(space.n)
         self.is_image = is_image_space(self._obs_space)
         c = self.config
-        q = self._build_q(shape)
+        q = q_network(shape, self.n_actions, self.is_image, c)
         self.networks = {"q": q, "q_target": copy.deepcopy(q).requires_grad_(False)}
         self._params = [p for p in q.parameters() if p.requires_grad]
         # fused Adam: one kernel for all parameters instead of a Python loop over them
@@ -87,22 +87,14 @@ class DQN(Agent):
             seed=seed,
         )
         self._last_obs: np.ndarray | None = None
+        self.writer = NStepWriter(self.buffer, c.n_step, c.gamma)
+        if c.normalize_obs and self.is_image:
+            raise ValueError("normalize_obs is for vector observations; images are scaled by 1/255")
+        self.obs_normalizer = ObsNormalizer(shape) if c.normalize_obs else None
+        self._refresh_normalizer()
         transition_bytes = 2 * self.buffer.obs[0].nbytes * c.batch_size
         self._chunk = max(1, CHUNK_BYTES // transition_bytes)  # batches sampled at once
         self.setup_pruning()
-
-    def _build_q(self, shape: tuple[int, ...]) -> nn.Module:
-        c = self.config
-        if self.is_image:
-            if c.dueling:
-                raise ValueError(
-                    "dueling heads are built for vector observations; set dueling=False"
-                )
-            return nature_cnn(shape[0], self.n_actions)
-        in_dim = math.prod(shape)
-        if c.dueling:
-            return DuelingQ(in_dim, self.n_actions, c.net_arch)
-        return mlp(in_dim, self.n_actions, c.net_arch)
 
     # ------------------------------------------------------------------ spaces and acting
     @property
@@ -117,14 +109,28 @@ class DQN(Agent):
         return self.networks["q"]
 
     def _to_input(self, obs: torch.Tensor) -> torch.Tensor:
-        """Network input: images scaled to [0, 1]; vector observations flattened to float."""
+        """Network input of stored observations: images scaled to [0, 1]; vectors flattened,
+        whitened with the running statistics when ``normalize_obs`` is on."""
         if self.is_image:
             return obs.float().mul_(1.0 / 255.0)
-        return obs.reshape(obs.shape[0], -1).float()
+        x = obs.reshape(obs.shape[0], -1).float()
+        if self.obs_normalizer is not None:
+            clip = self.obs_normalizer.clip
+            x = ((x - self._obs_mean) / self._obs_std).clamp_(-clip, clip)
+        return x
+
+    def _refresh_normalizer(self) -> None:
+        """Cache the running statistics as tensors (once per round of updates)."""
+        if self.obs_normalizer is not None:
+            rms = self.obs_normalizer.rms
+            std = np.sqrt(rms.var + self.obs_normalizer.epsilon)
+            self._obs_mean = torch.as_tensor(rms.mean.reshape(-1), dtype=torch.float32)
+            self._obs_std = torch.as_tensor(std.reshape(-1), dtype=torch.float32)
 
     @torch.no_grad()
     def q_values(self, obs: np.ndarray) -> torch.Tensor:
         """Q-values of the online network for a batch of raw observations."""
+        self._refresh_normalizer()
         return self.networks["q"](self._to_input(torch.as_tensor(obs)))
 
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
@@ -143,11 +149,8 @@ class DQN(Agent):
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> DQN:
         c = self.config
         cb = callback or Callback()
-        epsilon = LinearSchedule(
-            c.exploration_initial_eps,
-            c.exploration_final_eps,
-            c.exploration_fraction * total_timesteps,
-        )
+        decay = c.exploration_fraction * total_timesteps
+        epsilon = LinearSchedule(c.exploration_initial_eps, c.exploration_final_eps, decay)
         final_lr = c.learning_rate if c.final_learning_rate is None else c.final_learning_rate
         lr = LinearSchedule(c.learning_rate, final_lr, total_timesteps)
         obs = self._last_obs
@@ -156,6 +159,8 @@ class DQN(Agent):
         cb.on_training_start(self)
         while self.num_timesteps < total_timesteps:
             # act: epsilon-greedy on the online network
+            if self.obs_normalizer is not None:
+                self.obs_normalizer.rms.update(obs[None])
             eps = epsilon(self.num_timesteps)
             if self.rng.random() < eps:
                 action = int(self.rng.integers(self.n_actions))
@@ -165,7 +170,9 @@ class DQN(Agent):
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             self.num_timesteps += 1
             # store: only `terminated` stops bootstrapping, so time-limit truncation bootstraps
-            self.buffer.add(obs, np.asarray(action), float(reward), next_obs, bool(terminated))
+            self.writer.add(
+                obs, action, float(reward), next_obs, terminated, terminated or truncated
+            )
             if terminated or truncated:
                 episode = info["episode"]
                 cb.on_episode(self, float(episode["r"]), int(episode["l"]))
@@ -187,6 +194,21 @@ class DQN(Agent):
         cb.on_training_end(self)
         return self
 
+    def on_networks_replaced(self) -> None:
+        """A structural cut replaced the Q-networks: refresh the clipped parameter list."""
+        self._params = [p for p in self.networks["q"].parameters() if p.requires_grad]
+
+    def extra_state(self) -> dict[str, Any]:
+        """Running observation statistics (when ``normalize_obs`` is on)."""
+        if self.obs_normalizer is None:
+            return {}
+        return {"obs_rms": self.obs_normalizer.rms.state_dict()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if self.obs_normalizer is not None and "obs_rms" in state:
+            self.obs_normalizer.rms.load_state_dict(state["obs_rms"])
+            self._refresh_normalizer()
+
     def _set_lr(self, value: float) -> None:
         for group in self.optimizers["q"].param_groups:
             group["lr"] = value
@@ -206,23 +228,21 @@ class DQN(Agent):
         """``r + gamma * (1 - terminated) * Q_target(s', a*)``; a* from the online net if double."""
         next_obs = self._to_input(batch.next_obs)
         online = self.networks["q"](next_obs) if self.config.double_q else None
-        next_q = self.networks["q_target"](next_obs)
-        return self._bootstrap(batch.rewards, batch.terminated, next_q, online)
+        next_v = self._next_value(self.networks["q_target"](next_obs), online)
+        return batch.rewards + self._continuation(batch) * next_v
 
-    def _bootstrap(
-        self,
-        rewards: torch.Tensor,
-        terminated: torch.Tensor,
-        next_q_target: torch.Tensor,
-        next_q_online: torch.Tensor | None,
-    ) -> torch.Tensor:
-        """TD target from next-state Q-values (max of the target net, or double-DQN choice)."""
+    @staticmethod
+    def _next_value(next_q: torch.Tensor, next_q_online: torch.Tensor | None) -> torch.Tensor:
+        """``max_a Q_target(s', a)``, or ``Q_target(s', argmax_a Q_online(s', a))`` (double)."""
         if next_q_online is None:
-            next_v = next_q_target.max(dim=-1).values
-        else:
-            best = next_q_online.argmax(dim=-1, keepdim=True)
-            next_v = next_q_target.gather(-1, best).squeeze(-1)
-        return rewards + self.config.gamma * (1.0 - terminated) * next_v
+            return next_q.max(dim=-1).values
+        best = next_q_online.argmax(dim=-1, keepdim=True)
+        return next_q.gather(-1, best).squeeze(-1)
+
+    def _continuation(self, batch: Batch) -> torch.Tensor:
+        """Bootstrap weight: the discount (gamma, or gamma**k of n-step returns) unless terminal."""
+        discount = self.config.gamma if batch.discounts is None else batch.discounts
+        return discount * (1.0 - batch.terminated)
 
     def train(self, gradient_steps: int) -> dict[str, float]:
         """``gradient_steps`` TD updates on replayed batches; returns the last step's metrics.
@@ -234,6 +254,7 @@ class DQN(Agent):
         q, q_target = self.networks["q"], self.networks["q_target"]
         loss_fn = F.smooth_l1_loss if c.loss == "huber" else F.mse_loss
         self.pruning_step()  # a mask update due now lands before the targets are computed
+        self._refresh_normalizer()
         loss = q_taken = torch.zeros(())
         done = 0
         while done < gradient_steps:
@@ -243,20 +264,16 @@ class DQN(Agent):
             with torch.no_grad():
                 next_q = q_target(self._to_input(b.next_obs.flatten(0, 1)))
                 next_q = next_q.view(n, c.batch_size, -1)
-                targets = (
-                    None if c.double_q else self._bootstrap(b.rewards, b.terminated, next_q, None)
-                )
+                cont = self._continuation(b)
+                targets = b.rewards + cont * self._next_value(next_q, None)
             for i in range(n):
-                # TD target (double DQN: the current online network picks the next action)
-                if targets is None:
+                if c.double_q:  # the current online network picks the next action
                     with torch.no_grad():
                         online = q(self._to_input(b.next_obs[i]))
-                    target = self._bootstrap(b.rewards[i], b.terminated[i], next_q[i], online)
-                else:
-                    target = targets[i]
+                        targets[i] = b.rewards[i] + cont[i] * self._next_value(next_q[i], online)
                 # update
                 q_taken = q(self._to_input(b.obs[i])).gather(1, b.actions[i][:, None]).squeeze(1)
-                loss = loss_fn(q_taken, target)
+                loss = loss_fn(q_taken, targets[i])
                 self._gradient_step(loss)
             done += n
         return {"loss": float(loss.detach()), "q_mean": float(q_taken.detach().mean())}
@@ -268,6 +285,7 @@ class DQN(Agent):
         loss.backward()
         if self.pruner is not None:
             self.pruner.observe_gradients()
+            self.mask_gradients()  # pruned weights' gradients must not count in the clip norm
         if self.config.max_grad_norm is not None:
             nn.utils.clip_grad_norm_(self._params, self.config.max_grad_norm, foreach=True)
         opt.step()

@@ -1,9 +1,14 @@
-"""DQN hyperparameters and prunerl's tuned defaults per environment."""
+"""DQN hyperparameters, prunerl's tuned defaults per environment, and the Q-network they build."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+from torch import nn
+
+from prunerl.rl.networks import DuelingQ, mlp, nature_cnn
 
 LOSSES = ("huber", "mse")
 
@@ -30,10 +35,12 @@ class DQNConfig:
     double_q: bool = False  # double DQN: online net picks the next action, target evaluates it
     dueling: bool = False  # dueling value/advantage heads (vector observations only)
     loss: str = "huber"  # "huber" (smooth L1) or "mse"
+    normalize_obs: bool = False  # whiten vector observations with running mean/std
+    n_step: int = 1  # n-step returns (Sutton 1988; as in Rainbow): faster credit assignment
 
     def __post_init__(self) -> None:
         self.net_arch = tuple(int(h) for h in self.net_arch)
-        positive = ("buffer_size", "batch_size", "train_freq", "target_update_interval")
+        positive = ("buffer_size", "batch_size", "train_freq", "target_update_interval", "n_step")
         for name in positive:
             if int(getattr(self, name)) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -68,3 +75,17 @@ TUNED: dict[str, dict[str, Any]] = {
         exploration_final_eps=0.04,
     ),
 }
+
+
+def q_network(
+    obs_shape: tuple[int, ...], n_actions: int, image: bool, config: DQNConfig
+) -> nn.Module:
+    """Nature-CNN for image observations, else an MLP (dueling heads if asked)."""
+    if image:
+        if config.dueling:
+            raise ValueError("dueling heads are built for vector observations; set dueling=False")
+        return nature_cnn(obs_shape[0], n_actions)
+    in_dim = math.prod(obs_shape)
+    if config.dueling:
+        return DuelingQ(in_dim, n_actions, config.net_arch)
+    return mlp(in_dim, n_actions, config.net_arch)

@@ -1,0 +1,51 @@
+"""n-step returns for replay (Sutton 1988; one of Rainbow's parts, Hessel et al. 2018).
+
+A reward n steps later reaches the value estimate after one backup instead of n, which speeds
+up credit assignment when the bootstrap target changes slowly.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from prunerl.rl.buffers import ReplayBuffer
+
+
+class NStepWriter:
+    """Turns single steps into n-step transitions ``(s_t, a_t, sum_j gamma^j r_{t+j}, s_{t+k})``.
+
+    A transition is written once it spans ``n`` steps; at an episode's end all pending ones are
+    written with their shorter returns. Each carries its bootstrap discount ``gamma**k``.
+    """
+
+    def __init__(self, buffer: ReplayBuffer, n: int, gamma: float) -> None:
+        if n < 1:
+            raise ValueError(f"n_step must be >= 1, got {n}")
+        self.buffer = buffer
+        self.n = n
+        self.gamma = gamma
+        self.pending: deque[tuple[np.ndarray, int, float]] = deque()
+
+    def add(
+        self,
+        obs: np.ndarray,
+        action: int,
+        reward: float,
+        next_obs: np.ndarray,
+        terminated: bool,
+        done: bool,
+    ) -> None:
+        """One env step; ``done`` (terminated or truncated) flushes the episode's transitions."""
+        if self.n == 1:
+            self.buffer.add(obs, np.asarray(action), reward, next_obs, terminated)
+            return
+        self.pending.append((obs, action, reward))
+        while self.pending and (done or len(self.pending) == self.n):
+            k = len(self.pending)
+            ret = sum(self.gamma**j * r for j, (_, _, r) in enumerate(self.pending))
+            first_obs, first_action, _ = self.pending.popleft()
+            self.buffer.add(
+                first_obs, np.asarray(first_action), ret, next_obs, terminated, None, self.gamma**k
+            )
