@@ -26,10 +26,14 @@ ENV = "CartPole-v1"
 
 def run_prunerl(steps: int, seed: int, sparsity: float | None) -> tuple[float, float]:
     pruning = None
-    if sparsity is not None:
-        end = int(steps * 0.75)
+    if sparsity is not None:  # the learning benchmark's schedule, scaled to ``steps``
         pruning = PruningConfig(
-            method="gmp", sparsity=sparsity, begin_step=steps // 5, end_step=end, update_every=1000
+            method="gmp",
+            sparsity=sparsity,
+            begin_step=steps // 10,
+            end_step=steps // 2,
+            update_every=1000,
+            distribution="erk",
         )
     agent = PPO(ENV, seed=seed, pruning=pruning)
     start = time.process_time()
