@@ -135,7 +135,9 @@ class SAC(Agent):
     @property
     def alpha(self) -> float:
         """The current entropy temperature."""
-        return float(self.log_alpha.detach().exp()) if self.config.alpha is None else self.config.alpha
+        if self.config.alpha is not None:
+            return self.config.alpha
+        return float(self.log_alpha.detach().exp())
 
     @torch.no_grad()
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
