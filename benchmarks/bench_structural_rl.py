@@ -2,14 +2,18 @@
 
     .venv/bin/python -m benchmarks.bench_structural_rl --seeds 5 --workers 2 \\
         --json /tmp/bench_structural_rl.json
+    # training cost at a fixed budget (no solved check):
+    .venv/bin/python -m benchmarks.bench_structural_rl --seeds 4 --steps 50000 \\
+        --threshold 1000 --check-every 50000
 
 Per seed, one worker process (one torch thread) trains a dense and a pruned agent back to back
 (order alternating with the seed) with ``DQNConfig.for_env("CartPole-v1")`` at learning rate
-``--learning-rate`` (1e-3: the tuned 2.3e-3 suits 256-unit layers, but a 4-26-26-2 Q-network
-trained from scratch at 2.3e-3 stays near return 100 for 80k steps on seed 0, and solves at 37.5k
-steps at 1e-3; dense and pruned use the same rate). The pruned agent has
-90% of each hidden layer's neurons masked on the cubic schedule from ``--begin`` to ``--end`` env
-steps (L1 importance) and cut at ``--end``, so it trains the 4-26-26-2 network from then on.
+``--learning-rate`` for both (1e-3: the tuned 2.3e-3 suits 256-unit layers, but a 4-26-26-2
+Q-network trained from scratch at 2.3e-3 stays near return 100 for 80k steps on seed 0, and
+solves at 37.5k steps at 1e-3). The pruned agent has 90% of each hidden layer's neurons masked
+on the cubic schedule from ``--begin`` to ``--end`` env steps (L1 importance) and cut at
+``--end``, so it trains the 4-26-26-2 network from then on.
+
 DQN on CartPole oscillates between solving and forgetting, so a fixed budget makes the final
 return a coin toss for dense and pruned alike: both train until solved instead (from ``--end``,
 every ``--check-every`` steps, 10 greedy episodes on seeds 50_000+ averaging >= ``--threshold``;
