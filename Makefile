@@ -31,8 +31,10 @@ test: lint typecheck
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# The quick benchmarks; the learning and speed ones are listed with their commands in docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.bench_pruner_overhead
+	$(BIN)/python -m benchmarks.bench_structural
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

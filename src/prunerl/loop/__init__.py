@@ -1,5 +1,7 @@
 """The performance-gated pruning loop, sensitivity analysis and multi-model pruning.
 
+Usage::
+
     subject = AgentSubject(agent, LoopConfig(target=0.95, tolerance=0.05))
     result = GatedPruner(subject, subject.config).run()      # in memory
     summary = prune_run("runs/dqn", LoopConfig(target=0.95))  # on run directories
