@@ -28,7 +28,9 @@ def config_dict(
     elif prune is not None or sparsity is not None:
         pruning = dict(data.get("pruning") or {})
         if prune is not None and prune != pruning.get("method"):
-            pruning = {k: v for k, v in pruning.items() if k in ("sparsity", "networks")}
+            pruning = {
+                k: v for k, v in pruning.items() if k in ("sparsity", "networks", "structured")
+            }
             pruning["method"] = prune
         pruning.setdefault("method", "gmp")
         if sparsity is not None:
