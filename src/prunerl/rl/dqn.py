@@ -29,6 +29,7 @@ from prunerl.rl.schedules import LinearSchedule
 
 __all__ = ["DQN", "DQNConfig"]
 
+CHUNK_ROWS = 1024  # target-network rows per forward pass: large enough to amortise, cache-sized
 CHUNK_BYTES = 16 << 20  # memory bound on observations gathered at once for a round of updates
 
 
@@ -93,7 +94,8 @@ class DQN(Agent):
         self.obs_normalizer = ObsNormalizer(shape) if c.normalize_obs else None
         self._refresh_normalizer()
         transition_bytes = 2 * self.buffer.obs[0].nbytes * c.batch_size
-        self._chunk = max(1, CHUNK_BYTES // transition_bytes)  # batches sampled at once
+        chunk = min(CHUNK_ROWS // c.batch_size, CHUNK_BYTES // transition_bytes)
+        self._chunk = max(1, chunk)  # batches sampled (and target-evaluated) at once
         self.setup_pruning()
 
     # ------------------------------------------------------------------ spaces and acting
