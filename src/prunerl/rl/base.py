@@ -114,10 +114,13 @@ class Agent(ABC):
         """
         if self.pruner is not None:
             grads, masks = [], []
-            for t in self.pruner.targets:
+            # the pruner's float copies of its masks (own targets first): multiplying by a bool
+            # mask is ~7x slower, a visible share of a small network's gradient step
+            float_masks = self.pruner._float_masks
+            for t, mask in zip(self.pruner.targets, float_masks, strict=False):
                 if t.param.grad is not None:
                     grads.append(t.param.grad)
-                    masks.append(t.mask)
+                    masks.append(mask)
             torch._foreach_mul_(grads, masks)
 
     def pruning_step(self) -> None:
