@@ -25,12 +25,21 @@ from prunerl.rl.dqn_config import DQNConfig, q_network
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
+from prunerl.rl.optim import adam
 from prunerl.rl.schedules import LinearSchedule
 
 __all__ = ["DQN", "DQNConfig"]
 
 CHUNK_ROWS = 1024  # target-network rows per forward pass: large enough to amortise, cache-sized
 CHUNK_BYTES = 16 << 20  # memory bound on observations gathered at once for a round of updates
+
+
+@torch.no_grad()
+def clip_grad_norm(params: Sequence[torch.Tensor], max_norm: float) -> None:
+    """``clip_grad_norm_`` in five tensor ops (half its cost on a small network's CPU step)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_(max=1.0))
 
 
 @agents.register("dqn")
@@ -70,8 +79,7 @@ class DQN(Agent):
                 f"DQN needs a Discrete action space, but {env_id} has {space}; "
                 "use 'sac' or 'ppo' for continuous actions"
             )
-        self._obs_space = self.env.observation_space
-        self._action_space = space
+        self._obs_space, self._action_space = self.env.observation_space, space
         shape = obs_shape(self._obs_space)
         self.n_actions = int(space.n)
         self.is_image = is_image_space(self._obs_space)
@@ -79,14 +87,9 @@ class DQN(Agent):
         q = q_network(shape, self.n_actions, self.is_image, c)
         self.networks = {"q": q, "q_target": copy.deepcopy(q).requires_grad_(False)}
         self._params = [p for p in q.parameters() if p.requires_grad]
-        # fused Adam: one kernel for all parameters instead of a Python loop over them
-        self.optimizers = {"q": torch.optim.Adam(self._params, lr=c.learning_rate, fused=True)}
-        self.buffer = ReplayBuffer(
-            c.buffer_size,
-            shape,
-            obs_dtype=np.uint8 if self.is_image else np.float32,
-            seed=seed,
-        )
+        self.optimizers = {"q": adam(self._params, c.learning_rate)}
+        obs_dtype = np.uint8 if self.is_image else np.float32
+        self.buffer = ReplayBuffer(c.buffer_size, shape, obs_dtype=obs_dtype, seed=seed)
         self._last_obs: np.ndarray | None = None
         self.writer = NStepWriter(self.buffer, c.n_step, c.gamma)
         if c.normalize_obs and self.is_image:
@@ -289,7 +292,7 @@ class DQN(Agent):
             self.pruner.observe_gradients()
             self.mask_gradients()  # pruned weights' gradients must not count in the clip norm
         if self.config.max_grad_norm is not None:
-            nn.utils.clip_grad_norm_(self._params, self.config.max_grad_norm, foreach=True)
+            clip_grad_norm(self._params, self.config.max_grad_norm)
         opt.step()
         self.num_updates += 1
         self.pruning_step()
