@@ -67,7 +67,7 @@ def test_export_writes_the_cut_policy(run: RunDir, fmt: str, tmp_path: Path) -> 
     out = tmp_path / f"policy.{fmt}"
     result = invoke("export", str(run.path), "--format", fmt, "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "layer widths [8, 8, 2], cut" in result.output and out.is_file()
+    assert "layer widths [8, 8, 1, 2], cut" in result.output and out.is_file()
     if fmt == "npz":
         data = {"env_id": "CartPole-v1", "algo": "dqn", "total_steps": 400, "agent": AGENT}
         _, agent = build_agent(build_config(data))

@@ -43,7 +43,7 @@ def test_dqn_cartpole_solves_with_75_percent_of_hidden_neurons_removed() -> None
     stop = StopWhenSolved(start=15_000, every=2_500)
     agent.learn(80_000, callback=CallbackList([pruner, stop]))
     assert pruner.is_cut and pruner.cut_step == 15_000
-    assert layer_widths(agent.networks["q"]) == [64, 64, 2]
-    assert layer_widths(agent.networks["q_target"]) == [64, 64, 2]
+    assert layer_widths(agent.networks["q"]) == [64, 64, 1, 2]
+    assert layer_widths(agent.networks["q_target"]) == [64, 64, 1, 2]
     returns = evaluate_policy(agent.predict, ENV, episodes=20)  # seeds 10_000..10_019
     assert returns.mean() >= 475, f"final return {returns.mean():.1f} (stopped at {stop.solved_at})"

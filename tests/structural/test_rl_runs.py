@@ -72,15 +72,15 @@ def test_train_cut_summary_export_evaluate_and_resume(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     info = summary["structured"]
-    assert info["architecture"] == {"q": {"before": [32, 32, 2], "after": [8, 8, 2]}}
+    assert info["architecture"] == {"q": {"before": [32, 32, 1, 2], "after": [8, 8, 1, 2]}}
     assert info["neuron_sparsity"] == pytest.approx(0.75) and info["cut_step"] == 300
     assert info["export_bytes"]["npz"] > 0 and info["export_bytes"]["torchscript"] > 0
-    assert summary["params_total"] == 4 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2
+    assert summary["params_total"] == 4 * 8 + 8 + 8 * 8 + 8 + 8 * 1 + 1 + 8 * 2 + 2  # dueling
     best = json.loads((out / "checkpoints" / "best.json").read_text())
     assert best["num_timesteps"] >= 300  # only policies after the cut can be the best
     exported = invoke("export", str(out), "--format", "npz")
     assert exported.exit_code == 0, exported.output
-    assert "layer widths [8, 8, 2], cut" in exported.output
+    assert "layer widths [8, 8, 1, 2], cut" in exported.output
     evaluated = invoke("evaluate", str(out), "-n", "2", "--json")
     assert evaluated.exit_code == 0, evaluated.output
     # a longer budget: resume loads the cut checkpoint into a freshly built agent and trains on
@@ -90,4 +90,4 @@ def test_train_cut_summary_export_evaluate_and_resume(tmp_path: Path) -> None:
     (out / "summary.json").unlink()
     again = resume(out, quiet=True)
     assert again["total_env_steps"] == 600
-    assert again["structured"]["architecture"]["q"]["after"] == [8, 8, 2]
+    assert again["structured"]["architecture"]["q"]["after"] == [8, 8, 1, 2]

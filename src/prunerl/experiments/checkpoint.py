@@ -20,8 +20,6 @@ from prunerl.experiments.run_dir import RunDir, atomic_write, read_json, write_j
 from prunerl.rl.base import Agent
 from prunerl.rl.buffers import ReplayBuffer
 
-BUFFER_FIELDS = ("obs", "next_obs", "actions", "rewards", "terminated")
-
 
 def find_buffer(agent: Agent) -> ReplayBuffer | None:
     """The agent's replay buffer, whatever attribute holds it (on-policy agents have none)."""
@@ -59,8 +57,7 @@ def save_checkpoint(
     atomic_write(path, lambda f: torch.save(agent.state_dict(), f), binary=True)
     buffer = find_buffer(agent) if keep_buffer else None
     if buffer is not None:
-        size = len(buffer)  # only the filled rows
-        arrays = {k: getattr(buffer, k)[:size] for k in BUFFER_FIELDS}
+        arrays: dict[str, Any] = buffer.filled_arrays()
         atomic_write(path.with_suffix(".buffer.npz"), lambda f: np.savez(f, **arrays), binary=True)
     info = {
         "name": name,
@@ -120,15 +117,11 @@ def restore_checkpoint(
     if info is not None and buffer is not None:
         path = run.checkpoint(str(meta["name"])).with_suffix(".buffer.npz")
         with np.load(path) as data:
-            for key in BUFFER_FIELDS:
-                saved, target = data[key], getattr(buffer, key)
-                if saved.shape[1:] != target.shape[1:] or len(saved) > len(target):
-                    raise ValueError(
-                        f"replay buffer {key} in {str(path)!r} has shape {saved.shape}, the "
-                        f"agent's has {target.shape}: resume with the same config"
-                    )
-                target[: len(saved)] = saved
-        buffer.pos, buffer.full = int(info["pos"]), bool(info["full"])
+            arrays = {key: data[key] for key in data.files}
+        try:
+            buffer.load_arrays(arrays, int(info["pos"]), bool(info["full"]))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (in {str(path)!r})") from None
         buffer.rng.bit_generator.state = info["rng"]
     if "global_rng" in meta:
         set_global_rng_state(meta["global_rng"])

@@ -101,7 +101,7 @@ def loop_pruning_config(config: LoopConfig) -> PruningConfig:
 
 
 def fine_tuning_config(agent: Agent, base: Any, config: LoopConfig) -> Any:
-    """The agent's hyperparameters for fine-tuning: ``base`` with the loop's overrides and
+    """The agent's hyperparameters for fine-tuning: ``base`` with the loop's overrides,
     ``learning_rate`` scaled by ``lr_scale`` (a trained policy fine-tuned at its full training
     rate tends to lose what it knew; measured on CartPole DQN, docs/benchmarks.md)."""
     overrides = dict(config.agent_overrides)
@@ -159,6 +159,9 @@ class AgentLoopSubject:
         if steps <= 0:
             return 0
         before = self.agent.num_timesteps
+        # a decaying rate restarts with every fine-tune (learning-rate rewinding), instead of
+        # ending near 0 where the original training ended
+        self.agent.schedule_origin = before
         self.agent.learn(before + steps)
         return self.agent.num_timesteps - before
 

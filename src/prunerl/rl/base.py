@@ -65,6 +65,8 @@ class Agent(ABC):
         self.structured: StructuredPruner | None = None  # neuron masks/cut, set by that class
         self.num_timesteps = 0
         self.num_updates = 0
+        #: env step where learning-rate schedules start (a fine-tune sets it to rewind them)
+        self.schedule_origin = 0
         self.rng = np.random.default_rng(seed)
         seed_everything(seed)
 

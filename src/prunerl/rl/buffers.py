@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +77,32 @@ class ReplayBuffer:
         self.terminated[i] = float(terminated)
         self.pos = (i + 1) % self.capacity
         self.full = self.full or self.pos == 0
+
+    def filled_arrays(self) -> dict[str, np.ndarray]:
+        """The filled rows of every stored field (optional fields only when in use): what a
+        checkpoint saves to resume with the same replay data."""
+        size = len(self)
+        fields = ("obs", "next_obs", "actions", "rewards", "terminated", "next_masks", "discounts")
+        return {k: a[:size] for k in fields if (a := getattr(self, k)) is not None}
+
+    def load_arrays(self, arrays: Mapping[str, np.ndarray], pos: int, full: bool) -> None:
+        """Restore :meth:`filled_arrays`; a shape that does not fit gets a clear error."""
+        self.next_masks = self.discounts = None
+        for key, saved in arrays.items():
+            if key == "next_masks":
+                self.next_masks = np.ones((self.capacity, *saved.shape[1:]), dtype=bool)
+            elif key == "discounts":
+                self.discounts = np.zeros(self.capacity, dtype=np.float32)
+            target = getattr(self, key, None)
+            if not isinstance(target, np.ndarray):
+                raise ValueError(f"replay buffer has no field {key!r}: resume with the same config")
+            if saved.shape[1:] != target.shape[1:] or len(saved) > len(target):
+                raise ValueError(
+                    f"saved replay buffer {key} has shape {saved.shape}, the agent's has "
+                    f"{target.shape}: resume with the same config"
+                )
+            target[: len(saved)] = saved
+        self.pos, self.full = pos, full
 
     def sample(self, batch_size: int) -> Batch:
         idx = self.rng.integers(0, len(self), size=batch_size)

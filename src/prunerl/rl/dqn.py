@@ -26,7 +26,7 @@ from prunerl.rl.envs import is_image_space, make_env, obs_shape
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.optim import adam
-from prunerl.rl.schedules import LinearSchedule
+from prunerl.rl.schedules import LinearSchedule, rate_schedule
 
 __all__ = ["DQN", "DQNConfig"]
 
@@ -157,7 +157,7 @@ class DQN(Agent):
         decay = c.exploration_fraction * total_timesteps
         epsilon = LinearSchedule(c.exploration_initial_eps, c.exploration_final_eps, decay)
         final_lr = c.learning_rate if c.final_learning_rate is None else c.final_learning_rate
-        lr = LinearSchedule(c.learning_rate, final_lr, total_timesteps)
+        lr = rate_schedule(c.learning_rate, final_lr, total_timesteps, self.schedule_origin)
         obs = self._last_obs
         if obs is None:
             obs, _ = self.env.reset(seed=self.seed if self.num_timesteps == 0 else None)
@@ -204,12 +204,15 @@ class DQN(Agent):
         self._params = [p for p in self.networks["q"].parameters() if p.requires_grad]
 
     def extra_state(self) -> dict[str, Any]:
-        """Running observation statistics (when ``normalize_obs`` is on)."""
-        if self.obs_normalizer is None:
-            return {}
-        return {"obs_rms": self.obs_normalizer.rms.state_dict()}
+        """Steps not yet written as n-step transitions, and running observation statistics."""
+        state: dict[str, Any] = {"nstep": self.writer.state_dict()}
+        if self.obs_normalizer is not None:
+            state["obs_rms"] = self.obs_normalizer.rms.state_dict()
+        return state
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "nstep" in state:
+            self.writer.load_state_dict(state["nstep"])
         if self.obs_normalizer is not None and "obs_rms" in state:
             self.obs_normalizer.rms.load_state_dict(state["obs_rms"])
             self._refresh_normalizer()

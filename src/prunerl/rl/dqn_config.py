@@ -82,6 +82,24 @@ TUNED: dict[str, dict[str, Any]] = {
         normalize_obs=True,
         n_step=3,
     ),
+    # RL-Zoo's settings for the two classic-control / Box2D tasks it tunes alike
+    # (SB3's gradient_steps=-1 with one env is one gradient step per env step).
+    **{
+        env_id: dict(
+            net_arch=(256, 256),
+            learning_rate=6.3e-4,
+            batch_size=128,
+            buffer_size=50_000,
+            learning_starts=0,
+            gamma=0.99,
+            target_update_interval=250,
+            train_freq=4,
+            gradient_steps=4,
+            exploration_fraction=0.12,
+            exploration_final_eps=0.1,
+        )
+        for env_id in ("LunarLander-v3", "Acrobot-v1")
+    },
 }
 
 

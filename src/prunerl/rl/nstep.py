@@ -7,8 +7,10 @@ up credit assignment when the bootstrap target changes slowly.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import numpy as np
+import torch
 
 from prunerl.rl.buffers import ReplayBuffer
 
@@ -49,3 +51,23 @@ class NStepWriter:
             self.buffer.add(
                 first_obs, np.asarray(first_action), ret, next_obs, terminated, None, self.gamma**k
             )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The steps not yet written (tensors and plain data, so checkpoints load safely)."""
+        if not self.pending:
+            return {"obs": None, "actions": [], "rewards": []}
+        obs = torch.from_numpy(np.stack([o for o, _, _ in self.pending]))
+        return {
+            "obs": obs,
+            "actions": [int(a) for _, a, _ in self.pending],
+            "rewards": [float(r) for _, _, r in self.pending],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`: a resumed run writes the same transitions."""
+        self.pending.clear()
+        if state.get("obs") is None:
+            return
+        obs = state["obs"].numpy()
+        for o, a, r in zip(obs, state["actions"], state["rewards"], strict=True):
+            self.pending.append((o.copy(), int(a), float(r)))

@@ -29,7 +29,7 @@ from prunerl.rl.optim import adam
 from prunerl.rl.policies import GaussianActor
 from prunerl.rl.ppo_config import PPOConfig
 from prunerl.rl.rollout import RolloutBuffer
-from prunerl.rl.schedules import LinearSchedule
+from prunerl.rl.schedules import rate_schedule
 
 
 def clipped_surrogate_loss(
@@ -184,10 +184,11 @@ class PPO(Agent):
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> PPO:
         c = self.config
         cb = callback or Callback()
-        lr = LinearSchedule(
-            c.learning_rate, 0.0 if c.anneal_lr else c.learning_rate, total_timesteps
+        t0, lr_end = self.schedule_origin, 0.0 if c.anneal_lr else c.learning_rate
+        lr = rate_schedule(c.learning_rate, lr_end, total_timesteps, t0)
+        clip = rate_schedule(
+            c.clip_range, 0.0 if c.anneal_clip else c.clip_range, total_timesteps, t0
         )
-        clip = LinearSchedule(c.clip_range, 0.0 if c.anneal_clip else c.clip_range, total_timesteps)
         if self._obs is None:
             obs, infos = self.envs.reset(seed=self.seed if self.num_timesteps == 0 else None)
             self._obs = self.normalize_obs(obs, update=True)

@@ -75,4 +75,25 @@ TUNED: dict[str, dict[str, Any]] = {
         clip_range=0.2,
         anneal_clip=True,
     ),
+    # RL-Zoo's settings (1M env steps)
+    "LunarLander-v3": dict(
+        num_envs=16,
+        n_steps=1024,
+        batch_size=64,
+        n_epochs=4,
+        gamma=0.999,
+        gae_lambda=0.98,
+        ent_coef=0.01,
+    ),
+    "Acrobot-v1": dict(
+        num_envs=16,
+        n_steps=256,
+        batch_size=64,
+        n_epochs=4,
+        gamma=0.99,
+        gae_lambda=0.94,
+        ent_coef=0.0,
+        normalize_obs=True,
+        normalize_reward=True,
+    ),
 }
