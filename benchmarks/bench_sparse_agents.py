@@ -91,7 +91,7 @@ def jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
                         dict(env=env_id, algo=algo, variant=variant, seed=seed, steps=steps,
                              sparsity=args.sparsity, episodes=args.episodes)
                     )  # fmt: skip
-    cost = {"dqn": 4.0, "ppo": 1.0}  # rough seconds per env step, relative
+    cost = {"dqn": 6.0, "ppo": 1.0}  # rough seconds per env step, relative
     return sorted(out, key=lambda j: -j["steps"] * cost[j["algo"]])
 
 
