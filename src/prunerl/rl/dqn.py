@@ -3,6 +3,8 @@
 Options: double DQN (van Hasselt et al. 2016), dueling heads (Wang et al. 2016), hard or
 Polyak target updates, Huber or MSE loss, linear epsilon and learning-rate schedules, and the
 ``train_freq`` / ``gradient_steps`` / ``learning_starts`` cadence of Stable-Baselines3.
+Env-provided action masks (``info["action_mask"]``) are honoured everywhere: greedy and random
+actions are valid ones, and targets bootstrap from the valid actions of the next state.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from prunerl.rl.buffers import Batch, ReplayBuffer
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.dqn_config import DQNConfig, q_network
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
+from prunerl.rl.masking import Masks, batch_masks, env_action_masks, random_actions
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.optim import adam
 from prunerl.rl.schedules import LinearSchedule, rate_schedule
+from prunerl.spaces.action_mask import masked_argmax, masked_max
 
 __all__ = ["DQN", "DQNConfig"]
 
@@ -91,6 +95,7 @@ class DQN(Agent):
         obs_dtype = np.uint8 if self.is_image else np.float32
         self.buffer = ReplayBuffer(c.buffer_size, shape, obs_dtype=obs_dtype, seed=seed)
         self._last_obs: np.ndarray | None = None
+        self._last_mask: np.ndarray | None = None  # its valid actions (None: the env gives none)
         self.writer = NStepWriter(self.buffer, c.n_step, c.gamma)
         if c.normalize_obs and self.is_image:
             raise ValueError("normalize_obs is for vector observations; images are scaled by 1/255")
@@ -138,16 +143,20 @@ class DQN(Agent):
         self._refresh_normalizer()
         return self.networks["q"](self._to_input(torch.as_tensor(obs)))
 
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+    def predict(
+        self, obs: np.ndarray, deterministic: bool = True, action_masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Greedy actions (epsilon-greedy at the final epsilon unless ``deterministic``);
+        ``action_masks`` (``(n,)`` or ``(batch, n)``, True = valid) rule some actions out."""
         obs = np.asarray(obs)
         single = obs.ndim == len(obs_shape(self._obs_space))
         batch = obs[None] if single else obs
-        actions = self.q_values(batch).argmax(dim=1).numpy()
+        masks = batch_masks(action_masks, len(batch), self._action_space)
+        actions = masked_argmax(self.q_values(batch), masks).numpy()
         if not deterministic:
             explore = self.rng.random(len(actions)) < self.config.exploration_final_eps
-            actions = np.where(
-                explore, self.rng.integers(self.n_actions, size=len(actions)), actions
-            )
+            randoms = random_actions(masks, self.n_actions, len(actions), self.rng)
+            actions = np.where(explore, randoms, actions)
         return actions[0] if single else actions
 
     # ------------------------------------------------------------------ training
@@ -158,31 +167,34 @@ class DQN(Agent):
         epsilon = LinearSchedule(c.exploration_initial_eps, c.exploration_final_eps, decay)
         final_lr = c.learning_rate if c.final_learning_rate is None else c.final_learning_rate
         lr = rate_schedule(c.learning_rate, final_lr, total_timesteps, self.schedule_origin)
-        obs = self._last_obs
+        obs, mask = self._last_obs, self._last_mask
         if obs is None:
-            obs, _ = self.env.reset(seed=self.seed if self.num_timesteps == 0 else None)
+            obs, info = self.env.reset(seed=self.seed if self.num_timesteps == 0 else None)
+            mask = env_action_masks(info, self._action_space)
         cb.on_training_start(self)
         while self.num_timesteps < total_timesteps:
             # act: epsilon-greedy on the online network
             if self.obs_normalizer is not None:
                 self.obs_normalizer.rms.update(obs[None])
             eps = epsilon(self.num_timesteps)
-            if self.rng.random() < eps:
-                action = int(self.rng.integers(self.n_actions))
+            if self.rng.random() < eps:  # a random (valid) action
+                action = int(random_actions(mask, self.n_actions, 1, self.rng)[0])
             else:
-                action = int(self.q_values(obs[None]).argmax())
+                action = int(masked_argmax(self.q_values(obs[None]), mask)[0])
             # step
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             self.num_timesteps += 1
-            # store: only `terminated` stops bootstrapping, so time-limit truncation bootstraps
-            self.writer.add(
-                obs, action, float(reward), next_obs, terminated, terminated or truncated
-            )
-            if terminated or truncated:
+            # store: only `terminated` stops bootstrapping, so time-limit truncation bootstraps;
+            # the next state's valid actions go along for the target's max
+            next_mask = env_action_masks(info, self._action_space)
+            done = terminated or truncated
+            self.writer.add(obs, action, float(reward), next_obs, terminated, done, next_mask)
+            if done:
                 episode = info["episode"]
                 cb.on_episode(self, float(episode["r"]), int(episode["l"]))
-                next_obs, _ = self.env.reset()
-            obs = next_obs
+                next_obs, info = self.env.reset()
+                next_mask = env_action_masks(info, self._action_space)
+            obs, mask = next_obs, next_mask
             # update: a round of gradient steps every train_freq env steps
             t = self.num_timesteps
             if t > c.learning_starts and t % c.train_freq == 0 and c.gradient_steps > 0:
@@ -195,7 +207,7 @@ class DQN(Agent):
                 self.update_target()
             if not cb.on_step(self):
                 break
-        self._last_obs = obs
+        self._last_obs, self._last_mask = obs, mask
         cb.on_training_end(self)
         return self
 
@@ -233,18 +245,22 @@ class DQN(Agent):
 
     @torch.no_grad()
     def td_target(self, batch: Batch) -> torch.Tensor:
-        """``r + gamma * (1 - terminated) * Q_target(s', a*)``; a* from the online net if double."""
+        """``r + gamma * (1 - terminated) * Q_target(s', a*)``; a* from the online net if double;
+        the max and argmax run over the valid actions of ``s'`` when the env gives masks."""
         next_obs = self._to_input(batch.next_obs)
         online = self.networks["q"](next_obs) if self.config.double_q else None
-        next_v = self._next_value(self.networks["q_target"](next_obs), online)
+        next_v = self._next_value(self.networks["q_target"](next_obs), online, batch.next_masks)
         return batch.rewards + self._continuation(batch) * next_v
 
     @staticmethod
-    def _next_value(next_q: torch.Tensor, next_q_online: torch.Tensor | None) -> torch.Tensor:
-        """``max_a Q_target(s', a)``, or ``Q_target(s', argmax_a Q_online(s', a))`` (double)."""
+    def _next_value(
+        next_q: torch.Tensor, next_q_online: torch.Tensor | None, masks: Masks = None
+    ) -> torch.Tensor:
+        """``max_a Q_target(s', a)``, or ``Q_target(s', argmax_a Q_online(s', a))`` (double),
+        over the valid actions ``masks`` (``(..., n)``) only when given."""
         if next_q_online is None:
-            return next_q.max(dim=-1).values
-        best = next_q_online.argmax(dim=-1, keepdim=True)
+            return masked_max(next_q, masks)
+        best = masked_argmax(next_q_online, masks).unsqueeze(-1)
         return next_q.gather(-1, best).squeeze(-1)
 
     def _continuation(self, batch: Batch) -> torch.Tensor:
@@ -273,12 +289,14 @@ class DQN(Agent):
                 next_q = q_target(self._to_input(b.next_obs.flatten(0, 1)))
                 next_q = next_q.view(n, c.batch_size, -1)
                 cont = self._continuation(b)
-                targets = b.rewards + cont * self._next_value(next_q, None)
+                targets = b.rewards + cont * self._next_value(next_q, None, b.next_masks)
             for i in range(n):
                 if c.double_q:  # the current online network picks the next action
                     with torch.no_grad():
                         online = q(self._to_input(b.next_obs[i]))
-                        targets[i] = b.rewards[i] + cont[i] * self._next_value(next_q[i], online)
+                        masks = None if b.next_masks is None else b.next_masks[i]
+                        next_v = self._next_value(next_q[i], online, masks)
+                        targets[i] = b.rewards[i] + cont[i] * next_v
                 # update
                 q_taken = q(self._to_input(b.obs[i])).gather(1, b.actions[i][:, None]).squeeze(1)
                 loss = loss_fn(q_taken, targets[i])

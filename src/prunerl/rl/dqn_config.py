@@ -100,6 +100,17 @@ TUNED: dict[str, dict[str, Any]] = {
         )
         for env_id in ("LunarLander-v3", "Acrobot-v1")
     },
+    # prunerl's invalid-action chain (tests, masking benchmark): a short horizon (gamma 0.9)
+    # makes "forward" clearly better than "stay"; at 0.99 the greedy policy can stall.
+    "prunerl/InvalidActionChain-v0": dict(
+        net_arch=(64,),
+        learning_rate=1e-3,
+        gamma=0.9,
+        learning_starts=500,
+        exploration_fraction=0.3,
+        target_update_interval=50,
+        batch_size=16,
+    ),
 }
 
 

@@ -38,10 +38,13 @@ class NStepWriter:
         next_obs: np.ndarray,
         terminated: bool,
         done: bool,
+        next_mask: np.ndarray | None = None,
     ) -> None:
-        """One env step; ``done`` (terminated or truncated) flushes the episode's transitions."""
+        """One env step; ``done`` (terminated or truncated) flushes the episode's transitions.
+        ``next_mask`` (valid actions at ``next_obs``) goes with every transition written now,
+        since they all bootstrap from ``next_obs``."""
         if self.n == 1:
-            self.buffer.add(obs, np.asarray(action), reward, next_obs, terminated)
+            self.buffer.add(obs, np.asarray(action), reward, next_obs, terminated, next_mask)
             return
         self.pending.append((obs, action, reward))
         while self.pending and (done or len(self.pending) == self.n):
@@ -49,7 +52,13 @@ class NStepWriter:
             ret = sum(self.gamma**j * r for j, (_, _, r) in enumerate(self.pending))
             first_obs, first_action, _ = self.pending.popleft()
             self.buffer.add(
-                first_obs, np.asarray(first_action), ret, next_obs, terminated, None, self.gamma**k
+                first_obs,
+                np.asarray(first_action),
+                ret,
+                next_obs,
+                terminated,
+                next_mask,
+                self.gamma**k,
             )
 
     def state_dict(self) -> dict[str, Any]:
