@@ -1,7 +1,9 @@
 """Export a (cut) policy to TorchScript, ONNX or the npz file the numpy runtime runs.
 
 Every export is checked: the exported model runs on the example batch and must give the torch
-model's outputs within ``atol`` (1e-5 by default), or the export raises.
+model's outputs within ``atol`` (1e-5 by default) relative to the outputs' scale, or the export
+raises: float32 arithmetic in another order is exact only to ~1e-7 of the magnitude, so Q-values
+of a few hundred (LunarLander) need a bound that grows with them.
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ def _check(what: str, expected: list[np.ndarray], got: list[np.ndarray], atol: f
     if len(expected) != len(got):
         raise RuntimeError(f"{what} export check: {len(got)} outputs, expected {len(expected)}")
     for i, (e, g) in enumerate(zip(expected, got, strict=True)):
-        diff = float(np.max(np.abs(e - np.asarray(g).reshape(e.shape)))) if e.size else 0.0
-        if not diff <= atol:
+        if not e.size:
+            continue
+        diff = float(np.max(np.abs(e - np.asarray(g).reshape(e.shape))))
+        allowed = atol * max(1.0, float(np.max(np.abs(e))))  # relative beyond |output| of 1
+        if not diff <= allowed:
             raise RuntimeError(
                 f"{what} export check failed: output {i} differs from torch by {diff:.3g} "
-                f"(> {atol}); please report this model"
+                f"(> {allowed:.3g} = {atol} x max(1, max |output|)); please report this model"
             )
 
 
