@@ -149,3 +149,19 @@ def test_resume_errors_leave_runs_untouched(tmp_path: Path) -> None:
     (tmp_path / "other").mkdir()
     result = invoke("train", "--resume", str(tmp_path / "other"))
     assert result.exit_code == 2 and "not a prunerl run directory" in error_line(result)
+
+
+def test_threads_flag_sets_torch_threads_and_is_recorded(tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        out = tmp_path / "r"
+        result = invoke("train", *QUICK, *FAST_EVAL, "--threads", "2", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 2
+        assert yaml.safe_load((out / "config.yaml").read_text())["threads"] == 2
+        bad = invoke("train", *QUICK, "--threads", "0", "--out", str(tmp_path / "bad"))
+        assert bad.exit_code != 0 and "threads" in error_line(bad)
+    finally:
+        torch.set_num_threads(before)

@@ -157,6 +157,15 @@ def test_masks_are_exact_zeros_after_learning_per_network_targets() -> None:
         assert pruned / masked == pytest.approx(target, abs=0.02)
 
 
+def test_sparsity_dict_mixing_network_and_layer_keys_prunes_both() -> None:
+    pruning = PruningConfig(method="magnitude", sparsity={"actor": 0.9, "critic.2": 0.5})
+    agent = PPO("CartPole-v1", small(net_arch=(16, 16)), seed=0, pruning=pruning).learn(64)
+    assert agent.pruner is not None
+    layers = agent.pruner.layer_sparsity()
+    assert layers["critic.2.weight"] == pytest.approx(0.5)
+    assert all(v == pytest.approx(0.9, abs=0.02) for k, v in layers.items() if k[:5] == "actor")
+
+
 def test_same_seed_gives_identical_weights() -> None:
     config = small(normalize_obs=True, normalize_reward=True)
     a = PPO("CartPole-v1", config, seed=3).learn(128)

@@ -55,6 +55,9 @@ def train(
     algo: Annotated[str | None, typer.Option(help="dqn | ppo | sac.")] = None,
     steps: Annotated[int | None, typer.Option(help="Env steps to train for.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Torch threads (default 1: fastest for small networks).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/…).")] = None,
     prune: Annotated[
         str | None, typer.Option(help="Pruning method (gmp, magnitude, set, rigl…) or none.")
@@ -88,7 +91,8 @@ def train(
     packages = [*gym_packages, *extra]  # `--gym-packages a b` (RL-Zoo style) leaves b extra
     try:
         if resume is not None:
-            given = [env, algo, steps, seed, out, prune, sparsity, config, packages, overrides]
+            given = [env, algo, steps, seed, threads, out, prune, sparsity, config, packages]
+            given.append(overrides)
             if any(v not in (None, []) for v in given):
                 raise UserError(
                     "--resume continues a run with its own config; give no other options"
@@ -96,7 +100,7 @@ def train(
             summary = resume_run(resume, quiet=quiet or None)
         else:
             flags: dict[str, Any] = {"env_id": env, "algo": algo, "total_steps": steps}
-            flags.update(seed=seed, gym_packages=packages)
+            flags.update(seed=seed, threads=threads, gym_packages=packages)
             data = config_dict(config, flags, prune, sparsity, overrides)
             summary = train_run(
                 build_config(data), out=out, overwrite=overwrite, quiet=quiet or None

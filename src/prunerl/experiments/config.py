@@ -54,6 +54,8 @@ class RunConfig(_Section):
     algo: str  # dqn | ppo | sac | any registered agent
     total_steps: Annotated[int, Field(gt=0)]  # env steps to train for
     seed: Annotated[int, Field(ge=0)] = 0
+    # torch intra-op threads while training: 1 is fastest for RL's small networks on CPU
+    threads: Annotated[int, Field(ge=1)] = 1
     gym_packages: list[str] = Field(default_factory=list)  # modules that register custom envs
     env_kwargs: dict[str, Any] = Field(default_factory=dict)  # passed to gymnasium.make
     agent: dict[str, Any] = Field(default_factory=dict)  # overrides of the algo's hyperparameters

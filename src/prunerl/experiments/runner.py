@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from prunerl.experiments.algos import agent_class, agent_hyperparameters, hyperparameters_dict
 from prunerl.experiments.callbacks import (
     Checkpointer,
@@ -227,6 +229,7 @@ class Session:
         :class:`TrainingInterrupted`; ``resume`` picks up from there.
         """
         agent, total = self.agent, self.config.total_steps
+        torch.set_num_threads(self.config.threads)
         try:
             with graceful_interrupt(self.stop):
                 agent.learn(total, CallbackList(self.callbacks))

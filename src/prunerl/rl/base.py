@@ -87,7 +87,9 @@ class Agent(ABC):
         assert self.pruning is not None
         valid = [n for n in self.networks if n not in self.followers]
         if isinstance(self.pruning.sparsity, dict):
-            names = tuple(k for k in self.pruning.sparsity if k in self.networks)
+            # keys name networks ("actor") or layers inside them ("critic.2"): prune both
+            named = (k.split(".", 1)[0] for k in self.pruning.sparsity)
+            names = tuple(dict.fromkeys(n for n in named if n in self.networks))
             names = names or (self.prune_networks or self.prunable)
         else:
             names = self.prune_networks or self.prunable
