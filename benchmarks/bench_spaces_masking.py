@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from benchmarks.bench_spaces_common import final_return, save, table, train
+from prunerl.rl import Agent, Callback
 from prunerl.rl.envs import make_env
 from prunerl.spaces.action_mask import masked_argmax, masked_log_softmax
 
@@ -97,15 +98,30 @@ def reinforce(masked: bool, seed: int, iterations: int, batch: int = 16) -> dict
     }
 
 
+class FirstSolved(Callback):
+    """Env step at which the last 20 training episodes first average a return >= 0.5."""
+
+    def __init__(self) -> None:
+        self.returns: list[float] = []
+        self.step: int | None = None
+
+    def on_episode(self, agent: Agent, episode_return: float, length: int) -> None:
+        self.returns.append(episode_return)
+        if self.step is None and len(self.returns) >= 20 and np.mean(self.returns[-20:]) >= 0.5:
+            self.step = agent.num_timesteps
+
+
 def agent_run(algo: str, masked: bool, seed: int, steps: int) -> dict[str, Any]:
     """Prunerl's agent on the chain, with the mask exposed (masking) or hidden (penalty)."""
+    solved = FirstSolved()
     agent, seconds = train(
-        algo, ENV_ID, seed, steps, ENV_ID, None, steps, env_kwargs={"expose_mask": masked}
+        algo, ENV_ID, seed, steps, ENV_ID, None, steps, [solved], {"expose_mask": masked}
     )
     return {
         "learner": algo,
         "mode": "masking" if masked else "penalty",
         "seed": seed,
+        "env steps to training return 0.5": solved.step if solved.step else f">{steps}",
         "greedy return": final_return(agent),
         "train s": seconds,
     }
@@ -130,7 +146,8 @@ def main() -> None:
             save(rows, args.json)
     columns = ["learner", "mode", "seed", "mean return, first 25 iters"]
     columns += ["mean return, last 25 iters", "invalid actions / episode, last 25"]
-    columns += ["iters to return 0.5", "greedy return", "train s"]
+    columns += ["iters to return 0.5", "env steps to training return 0.5", "greedy return"]
+    columns += ["train s"]
     print(table(rows, columns))
 
 

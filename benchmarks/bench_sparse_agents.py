@@ -2,7 +2,9 @@
 
 Each job trains one (env, algo, variant, seed) with the algorithm's tuned ``for_env`` config,
 then scores the final policy on 20 deterministic episodes. ``gmp`` prunes with cubic gradual
-magnitude pruning from 20% to 75% of training, every 1000 env steps (the issue's schedule).
+magnitude pruning from 20% to 75% of training, every 1000 env steps (the issue's schedule);
+``neurons:S`` removes a share S of every hidden layer's neurons on the same schedule (L1
+importance, soft masks) and cuts the network to the smaller dense one at 75% of training.
 Jobs run in parallel processes (one torch thread each) and every finished job is appended to
 ``--out`` as one JSON line at once, so a run cut short keeps what it finished.
 
@@ -65,15 +67,35 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         from prunerl.rl.ppo_config import PPOConfig
 
         agent = PPO(env_id, PPOConfig.for_env(env_id), seed=job["seed"], pruning=pruning)
+    callback = None
+    if job["variant"].startswith("neurons:"):
+        from prunerl.rl.structured import StructuredPruner
+
+        callback = StructuredPruner(
+            agent,
+            sparsity=float(job["variant"].split(":")[1]),
+            begin_step=int(0.2 * steps),
+            end_step=int(0.75 * steps),
+            update_every=1000,
+        )
     start = time.perf_counter()
-    agent.learn(steps)
+    agent.learn(steps, callback=callback)
     wall = time.perf_counter() - start
     returns = evaluate_policy(agent.predict, env_id, episodes=job["episodes"])
+    if callback is not None:
+        from prunerl.rl.agent_networks import layer_widths
+
+        sparsity = float(callback.config.sparsity)  # type: ignore[arg-type]
+        widths = {n: layer_widths(agent.networks[n]) for n in callback.widths_before}
+    else:
+        sparsity = agent.pruner.sparsity() if agent.pruner is not None else 0.0
+        widths = {}
     return {
         **job,
+        "widths": widths,
         "returns": [float(r) for r in returns],
         "return_mean": float(np.mean(returns)),
-        "sparsity_reached": agent.pruner.sparsity() if agent.pruner is not None else 0.0,
+        "sparsity_reached": sparsity,
         "train_wall_s": wall,
         "env_steps_per_s": steps / wall,
     }
