@@ -14,8 +14,8 @@ import argparse
 
 import torch
 
+from prunerl.experiments.prune_session import load_source
 from prunerl.loop import AgentSubject, LoopConfig, layer_targets, sensitivity
-from prunerl.loop.session import load_source
 
 LEVELS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
 

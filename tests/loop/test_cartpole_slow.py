@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from prunerl.experiments import build_config, train
+from prunerl.experiments.prune_session import prune_run
 from prunerl.loop import History, LoopConfig
-from prunerl.loop.session import prune_run
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,9 @@ import torch
 from experiments.double import DoubleAgent, tiny
 from prunerl.experiments import RunDir, build_config, train
 from prunerl.experiments import evaluate as evaluate_run
+from prunerl.experiments.prune_session import PruneInterrupted, prune_run, resume_prune
 from prunerl.experiments.run_dir import write_yaml
 from prunerl.loop import History, LoopConfig
-from prunerl.loop.session import PruneInterrupted, prune_run, resume_prune
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from prunerl.experiments import evaluate as evaluate_run
 from prunerl.loop import GatedPruner, History
 
 pytest.importorskip("prunerl.rl.structured")
-from prunerl.loop.session import prune_run
+from prunerl.experiments.prune_session import prune_run
 from prunerl.loop.structured import StructuredSubject
 
 

@@ -9,9 +9,9 @@ import typer
 import yaml
 
 from prunerl.cli.app import UserError, app, console, err_console, friendly_errors
+from prunerl.experiments.prune_session import PruneInterrupted, prune_run, resume_prune
 from prunerl.loop.config import LoopConfig
 from prunerl.loop.history import StepRecord
-from prunerl.loop.session import PruneInterrupted, prune_run, resume_prune
 
 
 def parse_target(text: str) -> float | dict[str, float]:
