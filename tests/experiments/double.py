@@ -48,8 +48,8 @@ class DoubleAgent(Agent):
     interrupt_at: ClassVar[int | None] = None  # send SIGINT to this process at that step
     raise_at: ClassVar[int | None] = None  # raise KeyboardInterrupt at that step
 
-    def __init__(self, env_id: str, config: Any = None, **kwargs: Any) -> None:
-        super().__init__(env_id, config, **kwargs)
+    def build(self) -> None:
+        env_id = self.env_id
         self.env = make_env(env_id, self.seed, self.env_kwargs)
         if not isinstance(self.env.action_space, gym.spaces.Discrete):
             raise ValueError(f"double needs a Discrete action space, got {self.env.action_space}")
@@ -61,7 +61,6 @@ class DoubleAgent(Agent):
             "policy": torch.optim.Adam(policy.parameters(), self.config.learning_rate)
         }
         self._last_obs: np.ndarray | None = None
-        self.setup_pruning()
 
     @property
     def observation_space(self) -> gym.Space:

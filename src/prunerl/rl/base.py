@@ -52,7 +52,10 @@ class Agent(ABC):
         env_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.env_id = env_id
-        self.config = config if config is not None else self.config_cls()
+        if config is None:  # the algorithm's tuned settings for this env, if it has any
+            for_env = getattr(self.config_cls, "for_env", None)
+            config = for_env(env_id) if for_env is not None else self.config_cls()
+        self.config = config
         if not isinstance(self.config, self.config_cls):
             raise TypeError(f"{self.algo} needs a {self.config_cls.__name__}, got {type(config)}")
         self.pruning = pruning
@@ -69,6 +72,13 @@ class Agent(ABC):
         self.schedule_origin = 0
         self.rng = np.random.default_rng(seed)
         seed_everything(seed)
+        self.build()
+        self.setup_pruning()
+
+    @abstractmethod
+    def build(self) -> None:
+        """Make the envs, networks, optimizers and buffers from ``self.config``: called once by
+        ``__init__`` after seeding, and the pruner is set up over ``self.networks`` right after."""
 
     # ------------------------------------------------------------------ pruning glue
     def setup_pruning(self) -> None:

@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from prunerl.core import PruningConfig
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.buffers import Batch, ReplayBuffer
 from prunerl.rl.callbacks import Callback
@@ -56,26 +55,8 @@ class DQN(Agent):
     followers: ClassVar[dict[str, str]] = {"q_target": "q"}
     config: DQNConfig
 
-    def __init__(
-        self,
-        env_id: str,
-        config: DQNConfig | None = None,
-        *,
-        pruning: PruningConfig | None = None,
-        prune_networks: Sequence[str] | None = None,
-        seed: int = 0,
-        env_kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        if config is None:
-            config = DQNConfig.for_env(env_id)
-        super().__init__(
-            env_id,
-            config,
-            pruning=pruning,
-            prune_networks=prune_networks,
-            seed=seed,
-            env_kwargs=env_kwargs,
-        )
+    def build(self) -> None:
+        env_id, seed = self.env_id, self.seed
         self.env = make_env(env_id, seed, self.env_kwargs)
         space = self.env.action_space
         if not isinstance(space, gym.spaces.Discrete):
@@ -104,7 +85,6 @@ class DQN(Agent):
         transition_bytes = 2 * self.buffer.obs[0].nbytes * c.batch_size
         chunk = min(CHUNK_ROWS // c.batch_size, CHUNK_BYTES // transition_bytes)
         self._chunk = max(1, chunk)  # batches sampled (and target-evaluated) at once
-        self.setup_pruning()
 
     # ------------------------------------------------------------------ spaces and acting
     @property

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from prunerl.core import PruningConfig
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.distributions import Categorical, DiagGaussian
@@ -73,26 +72,8 @@ class PPO(Agent):
     prunable = ("actor", "critic")
     config: PPOConfig
 
-    def __init__(
-        self,
-        env_id: str,
-        config: PPOConfig | None = None,
-        *,
-        pruning: PruningConfig | None = None,
-        prune_networks: Sequence[str] | None = None,
-        seed: int = 0,
-        env_kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        if config is None:
-            config = PPOConfig.for_env(env_id)
-        super().__init__(
-            env_id,
-            config,
-            pruning=pruning,
-            prune_networks=prune_networks,
-            seed=seed,
-            env_kwargs=env_kwargs,
-        )
+    def build(self) -> None:
+        env_id, seed = self.env_id, self.seed
         c = self.config
         self.envs = make_vec_env(env_id, c.num_envs, seed, self.env_kwargs)
         self._obs_space = self.envs.single_observation_space
@@ -129,7 +110,6 @@ class PPO(Agent):
         self.reward_scaler = RewardScaler(c.num_envs, c.gamma) if c.normalize_reward else None
         self._obs: np.ndarray | None = None  # last (normalised) observations of the envs
         self._masks: np.ndarray | None = None  # their valid actions (None: the env gives none)
-        self.setup_pruning()
 
     # ------------------------------------------------------------------ spaces and acting
     @property

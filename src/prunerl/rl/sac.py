@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from prunerl.core import PruningConfig
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.buffers import ReplayBuffer
 from prunerl.rl.callbacks import Callback
@@ -54,26 +53,8 @@ class SAC(Agent):
     followers = {"critic_target": "critic"}  # noqa: RUF012  (read-only class constant)
     config: SACConfig
 
-    def __init__(
-        self,
-        env_id: str,
-        config: SACConfig | None = None,
-        *,
-        pruning: PruningConfig | None = None,
-        prune_networks: Sequence[str] | None = None,
-        seed: int = 0,
-        env_kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        if config is None:
-            config = SACConfig.for_env(env_id)
-        super().__init__(
-            env_id,
-            config,
-            pruning=pruning,
-            prune_networks=prune_networks,
-            seed=seed,
-            env_kwargs=env_kwargs,
-        )
+    def build(self) -> None:
+        env_id, seed = self.env_id, self.seed
         c = self.config
         self.env = make_env(env_id, seed, self.env_kwargs)
         self._obs_space, space = self.env.observation_space, self.env.action_space
@@ -113,7 +94,6 @@ class SAC(Agent):
             seed=seed,
         )
         self._last_obs: np.ndarray | None = None
-        self.setup_pruning()
 
     # ------------------------------------------------------------------ spaces and acting
     @property
