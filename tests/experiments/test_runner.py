@@ -134,6 +134,38 @@ def test_dqn_resume_after_ctrl_c_matches_uninterrupted(tmp_path: Path) -> None:
     assert _same_weights(tmp_path / "ref", tmp_path / "cut")
 
 
+@pytest.mark.parametrize("algo", ["dqn", "sac", "ppo"])
+def test_resume_after_a_crash_matches_uninterrupted(tmp_path: Path, algo: str) -> None:
+    """A crash mid-episode (mid-rollout for PPO): the last periodic checkpoint must hold the
+    current observation (and PPO's partial rollout)."""
+    if algo == "ppo":
+        env = "CartPole-v1"
+        agent = {"net_arch": [16], "num_envs": 2, "n_steps": 64, "batch_size": 32, "n_epochs": 2}
+    elif algo == "dqn":
+        env = "CartPole-v1"
+        agent = {"net_arch": [16], "learning_starts": 100, "train_freq": 8, "gradient_steps": 2}
+    else:
+        env = "Pendulum-v1"
+        agent = {"net_arch": [16], "learning_starts": 100, "batch_size": 16}
+    data = tiny(algo=algo, env_id=env, total_steps=500, agent=agent, pruning=PRUNED)
+    config = build_config(data)
+    reference = train(config, out=tmp_path / "ref")
+
+    class _CrashMidEpisode(Callback):
+        def on_step(self, agent: Any) -> bool:
+            if agent.num_timesteps == 330:  # checkpoints every 100 steps: the last one is at 300
+                raise RuntimeError("power cut")
+            return True
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        train(config, out=tmp_path / "cut", callbacks=[_CrashMidEpisode()])
+    meta = json.loads((tmp_path / "cut" / "checkpoints" / "last.json").read_text())
+    assert meta["num_timesteps"] == 300
+    resumed = resume(tmp_path / "cut")
+    assert _stable(resumed) == _stable(reference)
+    assert _same_weights(tmp_path / "ref", tmp_path / "cut")
+
+
 def test_resume_refuses_finished_foreign_and_checkpointless_runs(tmp_path: Path) -> None:
     train(build_config(tiny()), out=tmp_path / "done")
     with pytest.raises(ValueError, match="already finished"):

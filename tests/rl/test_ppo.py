@@ -230,3 +230,21 @@ def test_pruned_weights_get_no_gradient_before_clipping() -> None:
             if mask is not None:
                 assert torch.all(module.weight.grad[~mask] == 0)
                 assert torch.any(module.weight.grad[mask] != 0)
+
+
+def test_learning_stopped_mid_rollout_continues_it_exactly() -> None:
+    class _StopAt(Callback):
+        def on_step(self, agent: Any) -> bool:
+            return agent.num_timesteps != 40  # inside the second rollout (32 steps each)
+
+    whole = PPO("CartPole-v1", small(), seed=2).learn(128)
+    parts = PPO("CartPole-v1", small(), seed=2)
+    parts.learn(128, callback=_StopAt())
+    assert parts.num_timesteps == 40 and parts.buffer.pos > 0
+    parts.learn(128)
+    assert parts.num_timesteps == whole.num_timesteps == 128
+    for name in ("actor", "critic"):
+        for a, b in zip(
+            whole.networks[name].parameters(), parts.networks[name].parameters(), strict=True
+        ):
+            assert torch.equal(a, b)

@@ -175,6 +175,7 @@ class DQN(Agent):
                 next_obs, info = self.env.reset()
                 next_mask = env_action_masks(info, self._action_space)
             obs, mask = next_obs, next_mask
+            self._last_obs, self._last_mask = obs, mask  # current, for mid-run checkpoints
             # update: a round of gradient steps every train_freq env steps
             t = self.num_timesteps
             if t > c.learning_starts and t % c.train_freq == 0 and c.gradient_steps > 0:
@@ -187,7 +188,6 @@ class DQN(Agent):
                 self.update_target()
             if not cb.on_step(self):
                 break
-        self._last_obs, self._last_mask = obs, mask
         cb.on_training_end(self)
         return self
 

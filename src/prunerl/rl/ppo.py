@@ -192,7 +192,7 @@ class PPO(Agent):
         """Fill the rollout buffer and compute advantages; False if the callback stopped us."""
         c = self.config
         assert self._obs is not None
-        for _ in range(c.n_steps):
+        for _ in range(self.buffer.pos, c.n_steps):  # a stopped rollout continues where it was
             # act (among the valid actions, when the env gives masks)
             obs, masks = torch.from_numpy(self._obs), self._masks
             actions = self.distribution(obs, masks).sample()
@@ -265,8 +265,8 @@ class PPO(Agent):
 
     # ------------------------------------------------------------------ persistence
     def extra_state(self) -> dict[str, Any]:
-        """Running normalisation statistics (when on)."""
-        state: dict[str, Any] = {}
+        """A rollout in progress and running normalisation statistics (when on)."""
+        state: dict[str, Any] = {"rollout": self.buffer.partial_state()}
         if self.obs_normalizer is not None:
             state["obs_rms"] = self.obs_normalizer.rms.state_dict()
         if self.reward_scaler is not None:
@@ -274,6 +274,8 @@ class PPO(Agent):
         return state
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "rollout" in state:
+            self.buffer.load_partial_state(state["rollout"])
         if self.obs_normalizer is not None and "obs_rms" in state:
             self.obs_normalizer.rms.load_state_dict(state["obs_rms"])
         if self.reward_scaler is not None and "reward_rms" in state:

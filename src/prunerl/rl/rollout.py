@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -111,6 +112,33 @@ class RolloutBuffer:
             self.rewards, self.values, next_values, self.ends, gamma, lam
         )
         self.pos = 0
+
+    PARTIAL: ClassVar[tuple[str, ...]] = ("obs", "actions", "rewards", "ends", "bootstrap", "masks")
+
+    def partial_state(self) -> dict[str, Any]:
+        """The steps of a rollout in progress (a checkpoint mid-rollout resumes it exactly)."""
+        state: dict[str, Any] = {"pos": self.pos}
+        for key in self.PARTIAL:
+            value = getattr(self, key)
+            if self.pos and value is not None:
+                state[key] = value[: self.pos].clone()
+        return state
+
+    def load_partial_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`partial_state` into a buffer of the same shapes."""
+        pos = int(state.get("pos", 0))
+        if "masks" in state and self.masks is None:
+            self.masks = torch.ones((*self.shape, state["masks"].shape[-1]), dtype=torch.bool)
+        for key in self.PARTIAL:
+            if key in state:
+                target = getattr(self, key)
+                if target[:pos].shape != state[key].shape:
+                    raise ValueError(
+                        f"saved rollout {key} has shape {tuple(state[key].shape)}, this agent's "
+                        f"{tuple(target[:pos].shape)}: resume with the same config"
+                    )
+                target[:pos] = state[key]
+        self.pos = pos
 
     def flat_masks(self) -> torch.Tensor | None:
         """The stored masks as ``(T * N, n_actions)``; None when the env gave none."""

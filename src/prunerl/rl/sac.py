@@ -158,14 +158,13 @@ class SAC(Agent):
             if terminated or truncated:
                 cb.on_episode(self, float(info["episode"]["r"]), int(info["episode"]["l"]))
                 next_obs, _ = self.env.reset()
-            obs = next_obs
+            obs = self._last_obs = next_obs  # current at every step, for mid-run checkpoints
             # update: a round of gradient steps every train_freq env steps
             t = self.num_timesteps
             if t > c.learning_starts and t % c.train_freq == 0 and c.gradient_steps > 0:
                 cb.on_update(self, self.train(c.gradient_steps))
             if not cb.on_step(self):
                 break
-        self._last_obs = obs
         cb.on_training_end(self)
         return self
 
