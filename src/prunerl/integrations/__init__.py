@@ -1,0 +1,1 @@
+"""Integrations with other RL libraries (optional extras): ``prunerl.integrations.sb3``."""
