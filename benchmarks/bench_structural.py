@@ -1,5 +1,5 @@
 # ruff: noqa: E402  (BLAS thread settings must precede the numpy import)
-"""Structural pruning speed and size: a 4-256-256-2 MLP, dense vs 90% of hidden neurons cut.
+"""Structural pruning speed and size: an MLP (4-256-256-2 by default), dense vs hidden neurons cut.
 
 Measured side by side in one process (medians of repeats, one thread):
 - torch forward throughput at batch 256: cut vs dense (target >= 8x);
@@ -8,6 +8,9 @@ Measured side by side in one process (medians of repeats, one thread):
 - unstructured 90% (weights in CSR) vs dense, at batch 1 and 256, numpy and torch.
 
     .venv/bin/python -m benchmarks.bench_structural [--repeats 7] [--json out.json]
+    # LunarLander PPO's actor (8-64-64-4, tanh) with half its hidden neurons cut:
+    .venv/bin/python -m benchmarks.bench_structural --shape 8,64,64,4 --activation tanh \
+        --neurons 0.5
 """
 
 from __future__ import annotations
@@ -45,36 +48,49 @@ def per_call_us(fn: Callable[[], object], repeats: int, min_time: float = 0.05) 
     return statistics.median(runs) / number * 1e6
 
 
-def build(seed: int = 0) -> nn.Sequential:
+ACTIVATIONS: dict[str, tuple[type[nn.Module], Callable[[np.ndarray], np.ndarray]]] = {
+    "relu": (nn.ReLU, lambda h: np.maximum(h, 0)),
+    "tanh": (nn.Tanh, np.tanh),
+}
+
+
+def build(shape: tuple[int, int, int, int], activation: str, seed: int = 0) -> nn.Sequential:
+    """An MLP with two hidden layers: ``shape`` = (inputs, hidden, hidden, outputs)."""
     torch.manual_seed(seed)
-    return nn.Sequential(
-        nn.Linear(4, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2)
-    )
+    act = ACTIVATIONS[activation][0]
+    i, h1, h2, o = shape
+    return nn.Sequential(nn.Linear(i, h1), act(), nn.Linear(h1, h2), act(), nn.Linear(h2, o))
 
 
-def hand_written(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+def hand_written(model: nn.Module, activation: str) -> Callable[[np.ndarray], np.ndarray]:
     """The fastest plain numpy forward of an MLP: pre-transposed weights, no checks."""
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     (w1, b1), (w2, b2), (w3, b3) = [
         (np.ascontiguousarray(m.weight.detach().numpy().T), m.bias.detach().numpy()) for m in layers
     ]
+    act = ACTIVATIONS[activation][1]
 
     def forward(x: np.ndarray) -> np.ndarray:
-        h = np.maximum(x @ w1 + b1, 0)
-        h = np.maximum(h @ w2 + b2, 0)
+        h = act(x @ w1 + b1)
+        h = act(h @ w2 + b2)
         return h @ w3 + b3
 
     return forward
 
 
-def run(repeats: int) -> dict[str, Any]:
+def run(
+    repeats: int,
+    shape: tuple[int, int, int, int] = (4, 256, 256, 2),
+    activation: str = "relu",
+    neurons: float = 0.9,
+) -> dict[str, Any]:
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(1)
-    obs = torch.randn(256, 4, generator=gen)
+    obs = torch.randn(256, shape[0], generator=gen)
     one = obs[:1]
-    dense = build().eval()
-    small = cut(dense, make_plan(dense, 0.9, "l1", example=obs)).eval()
-    sparse = build()
+    dense = build(shape, activation).eval()
+    small = cut(dense, make_plan(dense, neurons, "l1", example=obs)).eval()
+    sparse = build(shape, activation)
     prune(sparse, sparsity=0.9, method="magnitude")
     sparse.eval()
     shapes = [tuple(m.weight.shape) for m in small.modules() if isinstance(m, nn.Linear)]
@@ -88,7 +104,7 @@ def run(repeats: int) -> dict[str, Any]:
         out["bytes"] = {k: os.path.getsize(p) for k, p in paths.items()}
         pol = {k: Policy.load(p) for k, p in paths.items()}
         pol["csr_sparse"] = Policy.load(paths["csr"], compute="sparse")
-        hand = hand_written(small)
+        hand = hand_written(small, activation)
         x1, x256 = one.numpy(), obs.numpy()
         t: dict[str, float] = {}
         t["torch_dense_b256"] = per_call_us(lambda: dense(obs), repeats)
@@ -141,8 +157,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", default=None, help="also write the results to this file")
+    parser.add_argument("--shape", default="4,256,256,2", help="inputs,hidden,hidden,outputs")
+    parser.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS))
+    parser.add_argument("--neurons", type=float, default=0.9, help="share of hidden neurons cut")
     args = parser.parse_args()
-    res = run(args.repeats)
+    i, h1, h2, o = (int(v) for v in args.shape.split(","))
+    res = run(args.repeats, (i, h1, h2, o), args.activation, args.neurons)
     print(f"cut shapes: {res['cut_shapes']}")
     for k, v in res["us"].items():
         print(f"{k:<34}{v:>10.1f} µs")
