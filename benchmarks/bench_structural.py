@@ -118,7 +118,7 @@ def run(
             t[f"numpy_runtime_dense_{batch}"] = per_call_us(lambda x=x: pol["dense"](x), repeats)
             t[f"numpy_csr_as_dense_{batch}"] = per_call_us(lambda x=x: pol["csr"](x), repeats)
             t[f"numpy_csr_kernel_{batch}"] = per_call_us(lambda x=x: pol["csr_sparse"](x), repeats)
-        csr_torch = _torch_csr(sparse)
+        csr_torch = _torch_csr(sparse, activation)
         t["torch_csr_b1"] = per_call_us(lambda: csr_torch(one), repeats)
         t["torch_csr_b256"] = per_call_us(lambda: csr_torch(obs), repeats)
         t["torch_unstructured_dense_b256"] = per_call_us(lambda: sparse(obs), repeats)
@@ -138,16 +138,17 @@ def run(
     return out
 
 
-def _torch_csr(model: nn.Sequential) -> Callable[[torch.Tensor], torch.Tensor]:
+def _torch_csr(model: nn.Sequential, activation: str) -> Callable[[torch.Tensor], torch.Tensor]:
     """The unstructured-sparse MLP with torch CSR weights (sparse @ dense^T per layer)."""
     layers = [(m.weight.detach().to_sparse_csr(), m.bias.detach()) for m in model[::2]]
+    act = torch.relu if activation == "relu" else torch.tanh
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         h = x.T
         for i, (w, b) in enumerate(layers):
             h = torch.addmm(b[:, None], w, h)
             if i < len(layers) - 1:
-                h = torch.relu(h)
+                h = act(h)
         return h.T
 
     return forward

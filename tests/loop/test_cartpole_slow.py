@@ -84,4 +84,9 @@ def test_aggressive_first_step_is_rolled_back_then_a_smaller_one_accepted(
 
 def test_dqn_reaches_95_percent_sparsity_within_tolerance(tmp_path: Path) -> None:
     source = dense_run(tmp_path / "dense", "dqn", 40_000, 0)
-    reaches_95(source, tmp_path / "p95", finetune_steps=6000, finetune_chunks=3)
+    # DQN's fine-tuning is noisy: a rejected step is retried once with twice the fine-tuning
+    # before it is halved, and the step may shrink to 2% of the remaining weights
+    reaches_95(
+        source, tmp_path / "p95", finetune_steps=6000, finetune_chunks=3, train_longer=1,
+        min_step=0.02,
+    )  # fmt: skip
