@@ -140,6 +140,12 @@ class Pruner:
         self.apply_masks()
         return changed
 
+    @property
+    def float_masks(self) -> list[torch.Tensor]:
+        """Float copies of the masks, aligned with :attr:`targets` (followers' after them),
+        renewed whenever masks change: multiplying by these is ~7x faster than by bool masks."""
+        return self._float_masks
+
     def apply_masks(self) -> None:
         """Multiply every masked parameter (and its followers) by its mask: one foreach call.
 

@@ -92,7 +92,7 @@ class PruningCallback(BaseCallback):
             # each optimizer's hooks touch only its own parameters: SAC builds the actor's loss
             # graph before the critic's step, so changing actor weights then would break it
             owned = {id(p) for group in opt.param_groups for p in group["params"]}
-            mine = [t for t in self.pruner.targets if id(t.param) in owned]
+            mine = [i for i, t in enumerate(self.pruner.targets) if id(t.param) in owned]
             self._hooks.append(opt.register_step_pre_hook(self._before_step(mine)))
             self._hooks.append(opt.register_step_post_hook(self._after_step(mine)))
         self.pruner.step(self.num_timesteps)
@@ -125,29 +125,37 @@ class PruningCallback(BaseCallback):
         return module
 
     # ------------------------------------------------------------------ hooks
-    def _before_step(self, targets: list[Any]) -> Callable[..., None]:
+    def _before_step(self, indices: list[int]) -> Callable[..., None]:
         """A hook: gradient statistics for gradient criteria, then the gradients of the pruned
-        weights in ``targets`` to 0 (they must not count in SB3's gradient-norm clip)."""
+        weights of targets ``indices`` to 0 (they must not count in SB3's gradient-norm clip)."""
 
         def hook(*_: Any) -> None:
             assert self.pruner is not None
             self.pruner.observe_gradients()
-            pairs = [(t.param.grad, t.mask) for t in targets if t.param.grad is not None]
-            if pairs:
-                torch._foreach_mul_([g for g, _ in pairs], [m.to(g.dtype) for g, m in pairs])
+            targets, masks = self.pruner.targets, self.pruner.float_masks
+            grads: list[torch.Tensor] = []
+            grad_masks: list[torch.Tensor] = []
+            for i in indices:
+                grad = targets[i].param.grad
+                if grad is not None:
+                    grads.append(grad)
+                    grad_masks.append(masks[i])
+            if grads:
+                torch._foreach_mul_(grads, grad_masks)
 
         return hook
 
-    @staticmethod
-    def _after_step(targets: list[Any]) -> Callable[..., None]:
-        """A hook: the pruned weights in ``targets`` back to exactly 0 after the step."""
+    def _after_step(self, indices: list[int]) -> Callable[..., None]:
+        """A hook: the pruned weights of targets ``indices`` back to exactly 0 after the step."""
 
         def hook(*_: Any) -> None:
-            if targets:
+            assert self.pruner is not None
+            if indices:
+                targets, masks = self.pruner.targets, self.pruner.float_masks
                 with torch.no_grad():
-                    params = [t.param for t in targets]
-                    masks = [t.mask.to(t.param.dtype) for t in targets]
-                    torch._foreach_mul_(params, masks)
+                    torch._foreach_mul_(
+                        [targets[i].param for i in indices], [masks[i] for i in indices]
+                    )
 
         return hook
 

@@ -130,7 +130,7 @@ class Agent(ABC):
             grads, masks = [], []
             # the pruner's float copies of its masks (own targets first): multiplying by a bool
             # mask is ~7x slower, a visible share of a small network's gradient step
-            float_masks = self.pruner._float_masks
+            float_masks = self.pruner.float_masks
             for t, mask in zip(self.pruner.targets, float_masks, strict=False):
                 if t.param.grad is not None:
                     grads.append(t.param.grad)
