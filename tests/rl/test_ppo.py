@@ -183,7 +183,7 @@ def test_checkpoint_keeps_normalisation_statistics() -> None:
     torch.save(agent.state_dict(), buffer)
     buffer.seek(0)
     state = torch.load(buffer, weights_only=True)
-    assert set(state["extra"]) == {"obs_rms", "reward_rms"}
+    assert set(state["extra"]) == {"obs_rms", "reward_rms", "rollout"}
     fresh = PPO("CartPole-v1", config, seed=1)
     fresh.load_state_dict(state)
     assert fresh.obs_normalizer is not None and agent.obs_normalizer is not None
