@@ -166,3 +166,31 @@ def test_whitened_observations_are_cut_and_folded_exactly() -> None:
     torch.testing.assert_close(
         policy_outputs(small, obs[:, keep]), policy_outputs(agent, held), rtol=1e-4, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("algo", ["ppo", "dqn"])
+def test_steps_in_flight_stay_with_the_old_agent(algo: str) -> None:
+    """A PPO rollout or DQN n-step transitions in progress hold old-shape observations: the
+    reduced agent starts its own instead of failing to load them."""
+    from prunerl.rl import DQN, PPO, Callback, DQNConfig, PPOConfig
+    from prunerl.spaces import ObservationPruning
+
+    def in_flight(agent: Any) -> int:
+        return int(agent.buffer.pos) if algo == "ppo" else len(agent.writer.pending)
+
+    class _StopMidway(Callback):
+        def on_step(self, agent: Any) -> bool:
+            return agent.num_timesteps < 40 or in_flight(agent) == 0
+
+    env, kwargs = "prunerl/CartPoleDistractors-v0", {"n_distractors": 2}
+    agent: Any
+    if algo == "ppo":
+        agent = PPO(env, PPOConfig(num_envs=2, n_steps=64, batch_size=64), env_kwargs=kwargs)
+    else:
+        agent = DQN(env, DQNConfig(net_arch=(16,), n_step=3, learning_starts=10), env_kwargs=kwargs)
+    agent.learn(1000, callback=_StopMidway())
+    assert in_flight(agent) > 0
+    given = ObservationPruning(n=6, keep=[0, 1, 2, 3], method="given", rule="given")
+    small = reduce_agent(agent, given)
+    assert small.observation_space.shape == (4,)
+    small.learn(128)  # trains on the reduced observation from a clean start

@@ -22,6 +22,8 @@ from prunerl.spaces.results import ActionPruning, ObservationPruning
 from prunerl.spaces.surgery import cut_input_features, cut_output_units, input_width, last_linear
 from prunerl.spaces.wrappers import REDUCED_ENV_ID, observation_axis, reduced_env_kwargs
 
+IN_FLIGHT = ("rollout", "nstep")  # extra-state keys of unfinished steps, not knowledge
+
 
 def input_fill(agent: Agent, pruning: ObservationPruning) -> np.ndarray | None:
     """The network-input value of each feature held at its raw fill (e.g. after whitening).
@@ -66,7 +68,9 @@ def reduce_agent(
     if observation is None and actions is None:
         raise ValueError("nothing to reduce: pass an observation and/or an actions pruning")
     nets = {name: copy.deepcopy(net) for name, net in agent.networks.items()}
-    extra = agent.extra_state()
+    # what the agent learned (e.g. observation statistics) carries over; steps in flight (a
+    # rollout or n-step transitions in progress) belong to the old spaces and do not
+    extra = {k: v for k, v in agent.extra_state().items() if k not in IN_FLIGHT}
     axis: int | None = None
     if observation is not None:
         space = agent.observation_space
