@@ -84,9 +84,11 @@ def test_aggressive_first_step_is_rolled_back_then_a_smaller_one_accepted(
 
 def test_dqn_reaches_95_percent_sparsity_within_tolerance(tmp_path: Path) -> None:
     source = dense_run(tmp_path / "dense", "dqn", 40_000, 0)
-    # DQN's fine-tuning is noisy: a rejected step is retried once with twice the fine-tuning
-    # before it is halved, and the step may shrink to 2% of the remaining weights
+    # DQN's fine-tuning is noisy (and its trajectory differs from one process to the next at
+    # the level of float rounding): a rejected step is retried once with twice the fine-tuning
+    # before it is halved, and the loop may creep on in steps down to 0.5% of the remaining
+    # weights (runs stopped at 94.6% with a 2% floor)
     reaches_95(
         source, tmp_path / "p95", finetune_steps=6000, finetune_chunks=3, train_longer=1,
-        min_step=0.02,
+        min_step=0.005,
     )  # fmt: skip
