@@ -4,7 +4,7 @@ SB3's DQN and PPO on CartPole-v1 with RL-Zoo's hyperparameters (the ones in
 ``bench_dqn_speed.py`` / ``bench_ppo_speed.py``), dense and with ``PruningCallback`` (GMP to 90%,
 cubic, 20% -> 75% of training, every 1000 env steps). Final policy, 20 deterministic episodes.
 
-    .venv/bin/python benchmarks/bench_sb3_pruning.py --seeds 3 --workers 2
+    .venv/bin/python -m benchmarks.bench_sb3_pruning --seeds 3 --workers 2
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def run(job: tuple[str, str, int]) -> dict[str, Any]:
     import torch
     from stable_baselines3 import DQN, PPO
 
+    from benchmarks.bench_dqn_speed import ZOO
     from prunerl.integrations.sb3 import PruningCallback
     from prunerl.rl.evaluate import evaluate_policy
 
@@ -31,11 +32,8 @@ def run(job: tuple[str, str, int]) -> dict[str, Any]:
     torch.set_num_threads(1)
     steps = STEPS[algo]
     if algo == "dqn":
-        model: Any = DQN("MlpPolicy", "CartPole-v1", learning_rate=2.3e-3, batch_size=64,
-                         buffer_size=100_000, learning_starts=1000, gamma=0.99,
-                         target_update_interval=10, train_freq=256, gradient_steps=128,
-                         exploration_fraction=0.16, exploration_final_eps=0.04,
-                         policy_kwargs={"net_arch": [256, 256]}, seed=seed)  # fmt: skip
+        model: Any = DQN("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": [256, 256]},
+                         seed=seed, **ZOO)  # fmt: skip
     else:
         from stable_baselines3.common.env_util import make_vec_env
 

@@ -13,7 +13,7 @@ keys, ``load_state_dict``, ``deepcopy`` and Polyak updates are untouched; the pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -140,20 +140,35 @@ class Pruner:
         self.apply_masks()
         return changed
 
-    @property
-    def float_masks(self) -> list[torch.Tensor]:
-        """Float copies of the masks, aligned with :attr:`targets` (followers' after them),
-        renewed whenever masks change: multiplying by these is ~7x faster than by bool masks."""
-        return self._float_masks
-
-    def apply_masks(self) -> None:
+    def apply_masks(self, targets: Sequence[int] | None = None) -> None:
         """Multiply every masked parameter (and its followers) by its mask: one foreach call.
+        ``targets`` (indices into :attr:`targets`) limits it to those parameters, followers
+        excluded (e.g. the ones one optimizer steps).
 
         Parameters are looked up in their modules' dicts at each call (cheap, and still right
         if a module's parameter object is replaced, e.g. by ``load_state_dict(assign=True)``).
         """
-        with torch.no_grad():
-            torch._foreach_mul_([d[n] for d, n in self._slots], self._float_masks)
+        slots = self._slots if targets is None else [self._slots[i] for i in targets]
+        masks = self._float_masks if targets is None else [self._float_masks[i] for i in targets]
+        if slots:
+            with torch.no_grad():
+                torch._foreach_mul_([d[n] for d, n in slots], masks)
+
+    def mask_gradients(self, targets: Sequence[int] | None = None) -> None:
+        """Zero the gradients of pruned weights (of ``targets``, indices into :attr:`targets`;
+        all by default). Call after :meth:`observe_gradients`, before clipping and the step:
+        pruned weights get dense gradients that would inflate the clip norm and shrink every
+        update of the surviving weights. Multiplies by cached float masks (~7x faster than bool).
+        """
+        chosen = range(len(self.targets)) if targets is None else targets
+        grads, masks = [], []
+        for i in chosen:
+            grad = self.targets[i].param.grad
+            if grad is not None:
+                grads.append(grad)
+                masks.append(self._float_masks[i])
+        if grads:
+            torch._foreach_mul_(grads, masks)
 
     # ----------------------------------------------------------------- updates
     def update_masks(self, sparsity: float | None = None, step: int | None = None) -> bool:

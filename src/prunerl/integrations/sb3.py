@@ -132,16 +132,7 @@ class PruningCallback(BaseCallback):
         def hook(*_: Any) -> None:
             assert self.pruner is not None
             self.pruner.observe_gradients()
-            targets, masks = self.pruner.targets, self.pruner.float_masks
-            grads: list[torch.Tensor] = []
-            grad_masks: list[torch.Tensor] = []
-            for i in indices:
-                grad = targets[i].param.grad
-                if grad is not None:
-                    grads.append(grad)
-                    grad_masks.append(masks[i])
-            if grads:
-                torch._foreach_mul_(grads, grad_masks)
+            self.pruner.mask_gradients(indices)
 
         return hook
 
@@ -150,12 +141,7 @@ class PruningCallback(BaseCallback):
 
         def hook(*_: Any) -> None:
             assert self.pruner is not None
-            if indices:
-                targets, masks = self.pruner.targets, self.pruner.float_masks
-                with torch.no_grad():
-                    torch._foreach_mul_(
-                        [targets[i].param for i in indices], [masks[i] for i in indices]
-                    )
+            self.pruner.apply_masks(indices)
 
         return hook
 

@@ -269,17 +269,19 @@ class DQN(Agent):
                 next_q = q_target(self._to_input(b.next_obs.flatten(0, 1)))
                 next_q = next_q.view(n, c.batch_size, -1)
                 cont = self._continuation(b)
-                targets = b.rewards + cont * self._next_value(next_q, None, b.next_masks)
+                if not c.double_q:  # double DQN's targets need the online net of each step
+                    targets = b.rewards + cont * self._next_value(next_q, None, b.next_masks)
             for i in range(n):
                 if c.double_q:  # the current online network picks the next action
                     with torch.no_grad():
                         online = q(self._to_input(b.next_obs[i]))
                         masks = None if b.next_masks is None else b.next_masks[i]
-                        next_v = self._next_value(next_q[i], online, masks)
-                        targets[i] = b.rewards[i] + cont[i] * next_v
+                        target = b.rewards[i] + cont[i] * self._next_value(next_q[i], online, masks)
+                else:
+                    target = targets[i]
                 # update
                 q_taken = q(self._to_input(b.obs[i])).gather(1, b.actions[i][:, None]).squeeze(1)
-                loss = loss_fn(q_taken, targets[i])
+                loss = loss_fn(q_taken, target)
                 self._gradient_step(loss)
             done += n
         return {"loss": float(loss.detach()), "q_mean": float(q_taken.detach().mean())}

@@ -135,9 +135,7 @@ def export_agent(agent: Agent, fmt: str, path: str | Path, csr: bool = False) ->
     check_format(fmt)
     if csr and fmt != "npz":
         raise ValueError(f"--csr applies to the npz format only, not {fmt!r}; drop --csr")
-    spec = policy_spec(agent)
-    with torch.no_grad():  # Q-values can be in the hundreds: check to float32 precision of them
-        atol = 1e-5 * max(1.0, float(spec.module(spec.example).abs().max()))
+    spec = policy_spec(agent)  # the exports check outputs relative to their scale
     if fmt == "npz":
         return to_npz(
             spec.module,
@@ -147,11 +145,10 @@ def export_agent(agent: Agent, fmt: str, path: str | Path, csr: bool = False) ->
             action_low=spec.low,
             action_high=spec.high,
             sparse="always" if csr else "auto",
-            atol=atol,
         )
     if fmt == "onnx":
-        return to_onnx(spec.module, path, spec.example, atol=atol)
-    return to_torchscript(spec.module, path, spec.example, atol=atol)
+        return to_onnx(spec.module, path, spec.example)
+    return to_torchscript(spec.module, path, spec.example)
 
 
 def export_sizes(
