@@ -10,7 +10,6 @@ actions are valid ones, and targets bootstrap from the valid actions of the next
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -27,7 +26,7 @@ from prunerl.rl.envs import is_image_space, make_env, obs_shape
 from prunerl.rl.masking import Masks, batch_masks, env_action_masks, random_actions
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
-from prunerl.rl.optim import adam
+from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
 from prunerl.rl.schedules import LinearSchedule, rate_schedule
 from prunerl.spaces.action_mask import masked_argmax, masked_max
 
@@ -35,14 +34,6 @@ __all__ = ["DQN", "DQNConfig"]
 
 CHUNK_ROWS = 1024  # target-network rows per forward pass: large enough to amortise, cache-sized
 CHUNK_BYTES = 16 << 20  # memory bound on observations gathered at once for a round of updates
-
-
-@torch.no_grad()
-def clip_grad_norm(params: Sequence[torch.Tensor], max_norm: float) -> None:
-    """``clip_grad_norm_`` in five tensor ops (half its cost on a small network's CPU step)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-    torch._foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_(max=1.0))
 
 
 @agents.register("dqn")
@@ -289,13 +280,13 @@ class DQN(Agent):
     def _gradient_step(self, loss: torch.Tensor) -> None:
         """Backward, gradient statistics for the pruner, clipping, Adam step, masks re-applied."""
         opt = self.optimizers["q"]
-        opt.zero_grad(set_to_none=True)
+        zero_grads(opt)
         loss.backward()
         if self.pruner is not None:
             self.pruner.observe_gradients()
             self.mask_gradients()  # pruned weights' gradients must not count in the clip norm
         if self.config.max_grad_norm is not None:
             clip_grad_norm(self._params, self.config.max_grad_norm)
-        opt.step()
+        optimizer_step(opt)
         self.num_updates += 1
         self.pruning_step()

@@ -24,7 +24,7 @@ from prunerl.rl.envs import finished_episodes, is_image_space, make_vec_env, obs
 from prunerl.rl.masking import Masks, batch_masks, env_action_masks, masked_categorical
 from prunerl.rl.networks import mlp, orthogonal_init
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
-from prunerl.rl.optim import adam
+from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
 from prunerl.rl.policies import GaussianActor
 from prunerl.rl.ppo_config import PPOConfig
 from prunerl.rl.rollout import RolloutBuffer
@@ -242,14 +242,14 @@ class PPO(Agent):
                 if c.ent_coef:  # entropy bonus: keeps the policy exploring
                     loss = loss - c.ent_coef * dist.entropy().mean()
                 # update
-                opt.zero_grad(set_to_none=True)
+                zero_grads(opt)
                 loss.backward()
                 if self.pruner is not None:
                     self.pruner.observe_gradients()
                     self.mask_gradients()  # before clipping: pruned weights are not in the norm
                 if c.max_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(params, c.max_grad_norm, foreach=True)
-                opt.step()
+                    clip_grad_norm(params, c.max_grad_norm)
+                optimizer_step(opt)
                 self.num_updates += 1
                 self.pruning_step()
         with torch.no_grad():

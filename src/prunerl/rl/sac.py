@@ -23,7 +23,7 @@ from prunerl.rl.buffers import ReplayBuffer
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
 from prunerl.rl.networks import mlp
-from prunerl.rl.optim import adam
+from prunerl.rl.optim import adam, optimizer_step, zero_grads
 from prunerl.rl.policies import SquashedGaussianActor
 from prunerl.rl.sac_config import SACConfig
 
@@ -192,20 +192,20 @@ class SAC(Agent):
             actor_loss = (alpha * log_probs - torch.min(*critic(batch.obs, actions))).mean()
             # update both; the actor loss sends gradients into the actor only
             for opt in self.optimizers.values():
-                opt.zero_grad(set_to_none=True)
+                zero_grads(opt)
             critic_loss.backward()
             actor_loss.backward(inputs=actor_params)
             if self.pruner is not None:
                 self.pruner.observe_gradients()
-            self.optimizers["critic"].step()
-            self.optimizers["actor"].step()
+            optimizer_step(self.optimizers["critic"])
+            optimizer_step(self.optimizers["actor"])
             self.num_updates += 1
             self.pruning_step()
             # entropy temperature: raise alpha when the entropy is below its target
             if self.auto_alpha:
                 alpha_loss = -(self.log_alpha * (log_probs.detach() + self.target_entropy)).mean()
                 alpha_loss.backward()
-                self.optimizers["alpha"].step()
+                optimizer_step(self.optimizers["alpha"])
             # sync target: Polyak averaging (pruned weights are 0 in both, so they stay 0)
             with torch.no_grad():
                 torch._foreach_lerp_(list(target.parameters()), list(critic.parameters()), c.tau)
