@@ -55,6 +55,25 @@ def test_gradient_keeps_the_largest_mean_abs_gradients():
     assert pruner.stats is not None and pruner.stats.count == 0  # statistics restart after use
 
 
+def test_gradient_without_averaging_keeps_the_largest_last_step_gradients():
+    layer = nn.Linear(10, 10)
+    config = PruningConfig(method="gradient", sparsity=0.7, criterion_kwargs={"average": False})
+    pruner = Pruner(layer, config)
+    torch.manual_seed(1)
+    early, last = torch.randn(10, 10) * 100, torch.randn(10, 10)
+    feed(pruner, layer, [early, last])
+    pruner.update_masks()
+    mask = pruner.masks["weight"]
+    assert int(mask.sum()) == 30
+    assert last.abs()[mask].min() >= last.abs()[~mask].max()
+    mean_mask = (early.abs() + last.abs()).flatten().topk(30).indices
+    assert not mask.flatten()[mean_mask].all()  # the large early step does not decide
+    # the last gradient survives a save/load round trip
+    twin = Pruner(nn.Linear(10, 10), config)
+    twin.load_state_dict(pruner.state_dict())
+    assert twin.stats is not None and torch.equal(twin.stats.last_abs(0), last.abs())
+
+
 def test_taylor_keeps_the_largest_mean_abs_weight_times_gradient():
     layer = nn.Linear(10, 10)
     w = layer.weight.detach().clone()

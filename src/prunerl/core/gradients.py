@@ -14,9 +14,12 @@ class GradientStats:
     forward pass), which is what gradient-based regrowth (RigL) needs.
     """
 
-    def __init__(self, targets: list[Target], *, taylor: bool = False) -> None:
+    def __init__(self, targets: list[Target], *, taylor: bool = False, last: bool = False) -> None:
         self.targets = targets
         self.taylor = taylor
+        self.last = (  # |g| of the most recent observe(), when a criterion asks for it
+            [torch.zeros_like(t.param, dtype=torch.float32) for t in targets] if last else []
+        )
         self.abs_sum = [torch.zeros_like(t.param, dtype=torch.float32) for t in targets]
         self.taylor_sum = (
             [torch.zeros_like(t.param, dtype=torch.float32) for t in targets] if taylor else []
@@ -33,7 +36,10 @@ class GradientStats:
                 "loss.backward() and before optimizer.zero_grad()"
             )
         grads = [p.grad.detach().float() for p in params]  # type: ignore[union-attr]
-        torch._foreach_add_(self.abs_sum, torch._foreach_abs(grads))
+        abs_grads = torch._foreach_abs(grads)
+        torch._foreach_add_(self.abs_sum, abs_grads)
+        if self.last:
+            torch._foreach_copy_(self.last, abs_grads)
         if self.taylor:
             products = torch._foreach_mul(grads, [p.detach().float() for p in params])
             torch._foreach_add_(self.taylor_sum, torch._foreach_abs(products))
@@ -41,6 +47,11 @@ class GradientStats:
 
     def mean_abs(self, index: int) -> torch.Tensor:
         return self.abs_sum[index] / max(self.count, 1)
+
+    def last_abs(self, index: int) -> torch.Tensor:
+        if not self.last:
+            raise RuntimeError("these statistics keep no last gradient: build with last=True")
+        return self.last[index]
 
     def mean_taylor(self, index: int) -> torch.Tensor:
         return self.taylor_sum[index] / max(self.count, 1)
@@ -51,11 +62,18 @@ class GradientStats:
         self.count = 0
 
     def state_dict(self) -> dict[str, object]:
-        return {"abs_sum": self.abs_sum, "taylor_sum": self.taylor_sum, "count": self.count}
+        return {
+            "abs_sum": self.abs_sum,
+            "taylor_sum": self.taylor_sum,
+            "last": self.last,
+            "count": self.count,
+        }
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         for dst, src in zip(self.abs_sum, state["abs_sum"], strict=True):  # type: ignore[call-overload]
             dst.copy_(src)
         for dst, src in zip(self.taylor_sum, state["taylor_sum"], strict=True):  # type: ignore[call-overload]
+            dst.copy_(src)
+        for dst, src in zip(self.last, state.get("last") or [], strict=False):  # type: ignore[call-overload]
             dst.copy_(src)
         self.count = int(state["count"])  # type: ignore[call-overload]

@@ -49,7 +49,7 @@ class Pruner:
         self.method = config.build_method()
         criterion = self.method.criterion
         self.stats = (
-            GradientStats(self.targets, taylor=criterion.needs_taylor)
+            GradientStats(self.targets, taylor=criterion.needs_taylor, last=criterion.needs_last)
             if self.method.needs_gradients
             else None
         )

@@ -20,6 +20,7 @@ class Criterion:
 
     needs_gradients: ClassVar[bool] = False
     needs_taylor: ClassVar[bool] = False
+    needs_last: bool = False  # scores from the last observed gradient, not the running mean
 
     def scores(self, target: Target, index: int, stats: GradientStats | None) -> torch.Tensor:
         raise NotImplementedError

@@ -11,12 +11,18 @@ from prunerl.core.targets import Target
 
 @criteria.register("gradient")
 class Gradient(Criterion):
-    """Keep the weights of largest mean |gradient| since the last mask update."""
+    """Keep the weights of largest |gradient|: mean since the last mask update, or last step's."""
 
     needs_gradients = True
 
+    def __init__(self, average: bool = True) -> None:
+        # average=False scores by the most recent gradient alone (a one-batch saliency)
+        self.average = bool(average)
+        self.needs_last = not self.average
+
     def scores(self, target: Target, index: int, stats: GradientStats | None) -> torch.Tensor:
-        return self._require(stats, "gradient").mean_abs(index)
+        stats = self._require(stats, "gradient")
+        return stats.mean_abs(index) if self.average else stats.last_abs(index)
 
 
 @criteria.register("gradient_rule")
