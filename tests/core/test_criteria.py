@@ -62,16 +62,32 @@ def test_gradient_without_averaging_keeps_the_largest_last_step_gradients():
     torch.manual_seed(1)
     early, last = torch.randn(10, 10) * 100, torch.randn(10, 10)
     feed(pruner, layer, [early, last])
+    twin = Pruner(nn.Linear(10, 10), config)
+    twin.load_state_dict(pruner.state_dict())
     pruner.update_masks()
     mask = pruner.masks["weight"]
     assert int(mask.sum()) == 30
     assert last.abs()[mask].min() >= last.abs()[~mask].max()
     mean_mask = (early.abs() + last.abs()).flatten().topk(30).indices
     assert not mask.flatten()[mean_mask].all()  # the large early step does not decide
-    # the last gradient survives a save/load round trip
-    twin = Pruner(nn.Linear(10, 10), config)
-    twin.load_state_dict(pruner.state_dict())
+    # the last gradient survives a save/load round trip (taken before the update used it)
     assert twin.stats is not None and torch.equal(twin.stats.last_abs(0), last.abs())
+
+
+def test_last_gradient_criterion_never_ranks_a_checkpoint_that_has_no_last_gradient():
+    mean_config = PruningConfig(method="gradient", sparsity=0.7)
+    last_config = PruningConfig(
+        method="gradient", sparsity=0.7, criterion_kwargs={"average": False}
+    )
+    layer = nn.Linear(10, 10)
+    saved = Pruner(layer, mean_config)
+    feed(saved, layer, [torch.randn(10, 10) for _ in range(3)])
+    twin = Pruner(nn.Linear(10, 10), last_config)
+    twin.load_state_dict(saved.state_dict())
+    with pytest.raises(RuntimeError, match="needs gradients"):
+        twin.update_masks()  # all-zero scores would prune by tie order
+    back = Pruner(nn.Linear(10, 10), mean_config)  # and the other way round loads as before
+    back.load_state_dict(twin.state_dict())
 
 
 def test_taylor_keeps_the_largest_mean_abs_weight_times_gradient():

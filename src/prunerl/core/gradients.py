@@ -57,7 +57,7 @@ class GradientStats:
         return self.taylor_sum[index] / max(self.count, 1)
 
     def reset(self) -> None:
-        for buf in (*self.abs_sum, *self.taylor_sum):
+        for buf in (*self.abs_sum, *self.taylor_sum, *self.last):
             buf.zero_()
         self.count = 0
 
@@ -74,6 +74,14 @@ class GradientStats:
             dst.copy_(src)
         for dst, src in zip(self.taylor_sum, state["taylor_sum"], strict=True):  # type: ignore[call-overload]
             dst.copy_(src)
-        for dst, src in zip(self.last, state.get("last") or [], strict=False):  # type: ignore[call-overload]
-            dst.copy_(src)
         self.count = int(state["count"])  # type: ignore[call-overload]
+        saved_last = state.get("last") or []
+        if not self.last:
+            return
+        if len(saved_last) != len(self.last):  # type: ignore[arg-type]
+            # saved without the last gradient (another criterion): start the statistics afresh,
+            # so no mask update can rank the zeros; the next observe() fills them
+            self.reset()
+            return
+        for dst, src in zip(self.last, saved_last, strict=True):  # type: ignore[call-overload]
+            dst.copy_(src)

@@ -3,7 +3,7 @@
 On CPU, a small RL network's gradient step is a few hundred microseconds of matrix products;
 ``torch.optim``'s generic wrappers (profiler scopes, hook checks, state initialisation checks)
 and per-tensor loops add a visible share to that. The helpers here do the same updates with
-fewer calls; each is tested to give bit-identical results to the torch call it replaces.
+fewer calls; each is tested (on CPU) to give bit-identical results to the torch call it replaces.
 """
 
 from __future__ import annotations
@@ -93,6 +93,10 @@ def _fused_adam_groups(optimizer: torch.optim.Optimizer) -> list[_Lists] | None:
     if type(optimizer) is not torch.optim.Adam or not hasattr(torch, "_fused_adam_"):
         return None
     if "step" in vars(optimizer):  # step wrapped on the instance (e.g. by an LR scheduler)
+        return None
+    if getattr(optimizer, "grad_scale", None) is not None:  # set for step() by hand (AMP)
+        return None
+    if getattr(optimizer, "found_inf", None) is not None:
         return None
     if (
         optimizer._optimizer_step_pre_hooks
