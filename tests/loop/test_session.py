@@ -100,7 +100,7 @@ def test_threshold_never_reached_keeps_everything(source: Path, tmp_path: Path) 
 def test_run_without_checkpoint_is_refused(source: Path, tmp_path: Path) -> None:
     bare = RunDir.create(tmp_path / "bare")
     write_yaml(bare.config, build_config(tiny()).to_dict())
-    with pytest.raises(ValueError, match="has no checkpoint 'last' to prune"):
+    with pytest.raises(FileNotFoundError, match=r"has no checkpoint 'last'.*train the run first"):
         prune_run(bare.path, always_accept(), tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

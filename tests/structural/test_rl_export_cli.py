@@ -96,7 +96,7 @@ def test_errors_are_one_line_naming_the_fix(run: RunDir, tmp_path: Path) -> None
     empty = RunDir.create(tmp_path / "empty")
     write_yaml(empty.config, {"env_id": "CartPole-v1", "algo": "dqn", "total_steps": 100})
     line = one_line_error(invoke("export", str(empty.path)))
-    assert "no 'last' checkpoint" in line and "--resume" in line
+    assert "no checkpoint 'last'" in line and "--resume" in line
     line = one_line_error(invoke("export", str(tmp_path / "nowhere")))
     assert "does not exist" in line
 

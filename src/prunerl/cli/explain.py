@@ -14,25 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from prunerl.cli.app import app, console, friendly_errors
-from prunerl.rl.base import Agent
+from prunerl.experiments.runner import load_run
 from prunerl.spaces import prune_actions, prune_observations
 from prunerl.spaces.report import headline, plot_scores, score_rows
 from prunerl.spaces.results import SPACES_FILE, SpacePruning, load_spaces, save_spaces
 
 PRUNE_CHOICES = ("observations", "actions", "both")
-
-
-def _run_agent(run_dir: Path, checkpoint: str) -> Agent:
-    """The agent of a run directory written by ``prunerl train``, with a saved policy loaded."""
-    from prunerl.experiments import RunDir, build_config, load_yaml
-    from prunerl.experiments.checkpoint import load_checkpoint
-    from prunerl.experiments.runner import build_agent
-
-    run = RunDir.open(run_dir)
-    _, agent = build_agent(build_config(load_yaml(run.config)))
-    state, _ = load_checkpoint(run, checkpoint)
-    agent.load_state_dict(state)
-    return agent
 
 
 def _prune_run(
@@ -47,7 +34,7 @@ def _prune_run(
     """Score and decide on the run's policy, then write ``RUN_DIR/spaces.json``."""
     if what not in PRUNE_CHOICES:
         raise ValueError(f"--prune must be one of {', '.join(PRUNE_CHOICES)}, got {what!r}")
-    agent = _run_agent(run_dir, checkpoint)
+    agent = load_run(run_dir, checkpoint)[2]
     found: list[SpacePruning] = []
     if what in ("observations", "both"):
         found.append(prune_observations(agent, obs_method, tolerance=tolerance, episodes=episodes))

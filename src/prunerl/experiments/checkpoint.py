@@ -85,7 +85,8 @@ def load_checkpoint(run: RunDir, name: str = "last") -> tuple[dict[str, Any], di
         when = (
             "written when an evaluation at the final sparsity sets a new best"
             if name == "best"
-            else "a run writes one every checkpoint.every steps"
+            else "written every checkpoint.every steps: train the run first "
+            f"(`prunerl train ...`), or finish it with `prunerl train --resume {run.path}`"
         )
         raise FileNotFoundError(
             f"{str(run.path)!r} has no checkpoint {name!r} ({path.name} + {meta_path.name}); "

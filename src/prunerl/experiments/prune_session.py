@@ -30,7 +30,7 @@ from prunerl.experiments.checkpoint import load_checkpoint, restore_checkpoint, 
 from prunerl.experiments.config import RunConfig, build_config, load_yaml
 from prunerl.experiments.env_state import restore_agent_envs, snapshot_agent_envs
 from prunerl.experiments.run_dir import RunDir, atomic_open, default_out, write_json, write_yaml
-from prunerl.experiments.runner import build_agent
+from prunerl.experiments.runner import build_agent, load_run
 from prunerl.experiments.summary import build_summary
 from prunerl.loop.config import LoopConfig
 from prunerl.loop.controller import GatedPruner
@@ -39,7 +39,6 @@ from prunerl.loop.result import LoopResult
 from prunerl.loop.sensitivity import DEFAULT_SPARSITIES, layer_targets, sensitivity
 from prunerl.loop.structured import agent_subject
 from prunerl.loop.subject import AgentLoopSubject, AgentSubject, loop_pruning_config
-from prunerl.rl.base import Agent
 
 LOOP_FILES = ("prune.yaml", "history.csv", "sensitivity.json", "sensitivity.png")
 HELD_OUT_OFFSET = 50_000  # the final evaluation uses seeds the gate never saw
@@ -48,21 +47,6 @@ Reporter = Callable[[StepRecord], None]
 
 class PruneInterrupted(Exception):
     """Ctrl-C stopped the loop; ``args[0]`` is the run directory to resume."""
-
-
-def load_source(source: str | Path, checkpoint: str) -> tuple[RunDir, RunConfig, Agent]:
-    """The trained agent of run directory ``source`` at checkpoint ``checkpoint``."""
-    src = RunDir.open(source)
-    config, agent = build_agent(build_config(load_yaml(src.config)))
-    try:
-        state, meta = load_checkpoint(src, checkpoint)
-    except FileNotFoundError:
-        raise ValueError(
-            f"run directory {str(src.path)!r} has no checkpoint {checkpoint!r} to prune; "
-            "train it first (`prunerl train ...`) or choose --checkpoint last|best"
-        ) from None
-    restore_checkpoint(agent, src, state, meta)
-    return src, config, agent
 
 
 def with_sensitivity(subject: AgentSubject, config: LoopConfig, out: RunDir) -> AgentSubject:
@@ -115,7 +99,7 @@ def prune_run(
             "--sensitivity sets per-layer weight targets itself: give one --target value and "
             "no --structured"
         )
-    src, run_config, agent = load_source(source, checkpoint)
+    src, run_config, agent = load_run(source, checkpoint, with_buffer=True)
     subject = agent_subject(agent, config)
     GatedPruner(subject, config)  # bad targets fail here, before any file is written
     tag = f"prune{round(config.max_target * 100)}"
@@ -147,7 +131,7 @@ def resume_prune(run_dir: str | Path, report: Reporter | None = None) -> dict[st
         state, meta = load_checkpoint(run, "last")
     except FileNotFoundError:  # stopped before the first record: start again from the source
         source = spec["source"]
-        _, _, agent = load_source(source["run_dir"], source["checkpoint"])
+        _, _, agent = load_run(source["run_dir"], source["checkpoint"], with_buffer=True)
         subject = agent_subject(agent, loop)
         if source.get("sensitivity") and not isinstance(loop.target, dict):
             assert isinstance(subject, AgentSubject)

@@ -128,6 +128,24 @@ def resume(
     return Session(run, resolved, agent, meta["run"], callbacks or [], quiet).run()
 
 
+def load_run(
+    run_dir: str | Path, checkpoint: str = "last", *, with_buffer: bool = False
+) -> tuple[RunDir, RunConfig, Agent]:
+    """A run directory's agent, rebuilt from its ``config.yaml``, at checkpoint ``last`` or
+    ``best``; ``with_buffer`` also restores the replay buffer and global random states (to go
+    on training), which reading the policy does not need."""
+    if checkpoint not in ("last", "best"):
+        raise ValueError(f"checkpoint must be 'last' or 'best', got {checkpoint!r}")
+    run = RunDir.open(run_dir)
+    config, agent = build_agent(build_config(load_yaml(run.config)))
+    state, meta = load_checkpoint(run, checkpoint)
+    if with_buffer:
+        restore_checkpoint(agent, run, state, meta)
+    else:
+        agent.load_state_dict(state)
+    return run, config, agent
+
+
 def evaluate(
     run_dir: str | Path,
     episodes: int | None = None,
@@ -135,13 +153,7 @@ def evaluate(
     seed: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run's saved policy (``last`` or ``best``) on fixed episode seeds."""
-    if checkpoint not in ("last", "best"):
-        raise ValueError(f"checkpoint must be 'last' or 'best', got {checkpoint!r}")
-    run = RunDir.open(run_dir)
-    config = build_config(load_yaml(run.config))
-    _, agent = build_agent(config)
-    state, _ = load_checkpoint(run, checkpoint)
-    agent.load_state_dict(state)
+    run, config, agent = load_run(run_dir, checkpoint)
     n = episodes if episodes is not None else config.eval.episodes
     first = config.eval.seed if seed is None else seed
     returns = evaluate_policy(agent.predict, config.env_id, n, first, config.env_kwargs)
