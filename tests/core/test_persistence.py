@@ -119,7 +119,9 @@ def test_loading_keeps_optimizer_state_of_loaded_survivors_for_sparse_from_start
         assert not after[~t.mask].any()
 
 
-def test_polyak_averaging_into_a_follower_keeps_its_pruned_entries_zero():
+@pytest.mark.parametrize("followers", [True, False])
+def test_polyak_averaging_into_a_follower_keeps_its_pruned_entries_zero(followers: bool):
+    """Re-masking after each optimizer step with or without the followers (agents skip them)."""
     online = mlp()
     target = copy.deepcopy(online)
     opt = torch.optim.Adam(online.parameters(), lr=1e-2)
@@ -127,7 +129,7 @@ def test_polyak_averaging_into_a_follower_keeps_its_pruned_entries_zero():
     pruner.attach_optimizer(opt).follow(target, source="q")
     for step in range(100):
         train_step(online, opt)
-        pruner.step(step)
+        pruner.step(step, followers=followers)
         with torch.no_grad():
             for p_t, p_o in zip(target.parameters(), online.parameters(), strict=True):
                 p_t.mul_(0.995).add_(0.005 * p_o)  # soft update, as in DQN/SAC
@@ -140,3 +142,19 @@ def test_polyak_averaging_into_a_follower_keeps_its_pruned_entries_zero():
     for name, mask in pruner.masks.items():
         assert not target.get_parameter(name.removeprefix("q."))[~mask].any()
     assert list(target.state_dict()) == list(mlp().state_dict())
+
+
+def test_stepping_without_followers_leaves_them_alone_until_a_mask_update():
+    online = mlp()
+    target = copy.deepcopy(online)
+    pruner = Pruner({"q": online}, method="gmp", sparsity=0.5, end_step=10, update_every=10)
+    pruner.follow(target, source="q")
+    pruner.step(10)
+    name, mask = next(iter(pruner.masks.items()))
+    follower = target.get_parameter(name.removeprefix("q."))
+    with torch.no_grad():
+        follower.fill_(1.0)
+    pruner.step(11, followers=False)
+    assert follower[~mask].eq(1.0).all()
+    pruner.step(12)
+    assert not follower[~mask].any()

@@ -120,11 +120,14 @@ class Pruner:
         self._last_step = int(value)
         self._next_point = self.schedules[0].next_update(self._last_step)
 
-    def step(self, step: int | None = None) -> bool:
+    def step(self, step: int | None = None, *, followers: bool = True) -> bool:
         """Advance to ``step`` (or by one); update masks on schedule; enforce masks.
 
         An update fires the first time ``step`` reaches or passes an update point, so callers
         that advance in strides lose none. Returns True when the masks changed at this call.
+        ``followers=False`` re-masks the pruned parameters only, not their followers: right
+        after an optimizer step, when the followers (target networks) change only by copying or
+        averaging the masked parameters, and a mask update re-masks them anyway.
         """
         step = self._last_step + 1 if step is None else int(step)
         rewind_at = self.config.rewind_step
@@ -137,7 +140,7 @@ class Pruner:
             self.last_step = max(self._last_step, step)  # finds the next update point
         elif step > self._last_step:
             self._last_step = step  # the next update point lies after ``step``: unchanged
-        self.apply_masks()
+        self.apply_masks(None if followers else self._own)
         return changed
 
     def apply_masks(self, targets: Sequence[int] | None = None) -> None:
@@ -228,6 +231,7 @@ class Pruner:
     def _refresh_float_masks(self) -> None:
         """Cache float copies of the masks and where each masked tensor lives."""
         own = [t.mask.to(t.param.dtype) for t in self.targets]
+        self._own = range(len(own))
         self._float_masks = own + [own[i] for _, _, i in self._follower_params]
         places = [(t.module, t.param_name) for t in self.targets]
         places += [(m, n) for m, n, _ in self._follower_params]

@@ -130,9 +130,11 @@ class Agent(ABC):
             self.pruner.mask_gradients()
 
     def pruning_step(self) -> None:
-        """Call after every optimizer step: schedule in env steps, masks re-applied."""
+        """Call after every optimizer step: schedule in env steps, masks re-applied to the
+        stepped networks (their targets keep theirs: they are only ever copied or averaged
+        from the masked online networks, and every mask update re-masks them)."""
         if self.pruner is not None:
-            self.pruner.step(self.num_timesteps)
+            self.pruner.step(self.num_timesteps, followers=False)
 
     # ------------------------------------------------------------------ interface
     @abstractmethod

@@ -10,6 +10,7 @@ actions are valid ones, and targets bootstrap from the valid actions of the next
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -27,6 +28,7 @@ from prunerl.rl.masking import Masks, batch_masks, env_action_masks, random_acti
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
+from prunerl.rl.plain_mlp import PlainMLP, plain_forward
 from prunerl.rl.schedules import LinearSchedule, rate_schedule
 from prunerl.spaces.action_mask import masked_argmax, masked_max
 
@@ -68,6 +70,7 @@ class DQN(Agent):
         self.buffer = ReplayBuffer(c.buffer_size, shape, obs_dtype=obs_dtype, seed=seed)
         self._last_obs: np.ndarray | None = None
         self._last_mask: np.ndarray | None = None  # its valid actions (None: the env gives none)
+        self._acting: PlainMLP | None = None  # the online network's numpy view for acting
         self.writer = NStepWriter(self.buffer, c.n_step, c.gamma)
         if c.normalize_obs and self.is_image:
             raise ValueError("normalize_obs is for vector observations; images are scaled by 1/255")
@@ -114,6 +117,23 @@ class DQN(Agent):
         self._refresh_normalizer()
         return self.networks["q"](self._to_input(torch.as_tensor(obs)))
 
+    def _greedy_action(self, obs: np.ndarray, mask: np.ndarray | None) -> int:
+        """The online network's best valid action for one observation (the exploiting step).
+
+        A plain MLP answers in numpy (``PlainMLP.numpy_forward``): a batch-1 torch forward
+        costs about four times as much, more than the env step itself.
+        """
+        plain = self._acting
+        if plain is None or plain.net is not self.networks["q"] or not plain.current():
+            plain = self._acting = PlainMLP.of(self.networks["q"])
+        if plain is None or self.is_image:
+            return int(masked_argmax(self.q_values(obs[None]), mask)[0])
+        x = self.obs_normalizer(obs) if self.obs_normalizer is not None else obs
+        q = plain.numpy_forward(np.asarray(x, dtype=np.float32).reshape(-1))
+        if mask is not None:
+            q = np.where(mask, q, np.finfo(q.dtype).min)
+        return int(q.argmax())
+
     def predict(
         self, obs: np.ndarray, deterministic: bool = True, action_masks: np.ndarray | None = None
     ) -> np.ndarray:
@@ -151,7 +171,7 @@ class DQN(Agent):
             if self.rng.random() < eps:  # a random (valid) action
                 action = int(random_actions(mask, self.n_actions, 1, self.rng)[0])
             else:
-                action = int(masked_argmax(self.q_values(obs[None]), mask)[0])
+                action = self._greedy_action(obs, mask)
             # step
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             self.num_timesteps += 1
@@ -246,47 +266,73 @@ class DQN(Agent):
         batches (one large forward pass instead of one per gradient step).
         """
         c = self.config
-        q, q_target = self.networks["q"], self.networks["q_target"]
-        loss_fn = F.smooth_l1_loss if c.loss == "huber" else F.mse_loss
         self.pruning_step()  # a mask update due now lands before the targets are computed
         self._refresh_normalizer()
-        loss = q_taken = torch.zeros(())
+        plain = PlainMLP.of(self.networks["q"])  # None: the network and autograd as usual
+        q_taken = target = torch.zeros(())
         done = 0
         while done < gradient_steps:
             n = min(self._chunk, gradient_steps - done)
             # sample: n batches in one gather
             b = self.buffer.sample_many(n, c.batch_size)
-            with torch.no_grad():
-                next_q = q_target(self._to_input(b.next_obs.flatten(0, 1)))
-                next_q = next_q.view(n, c.batch_size, -1)
-                cont = self._continuation(b)
-                if not c.double_q:  # double DQN's targets need the online net of each step
-                    targets = b.rewards + cont * self._next_value(next_q, None, b.next_masks)
+            next_q = self._forward("q_target", self._to_input(b.next_obs.flatten(0, 1)))
+            next_q = next_q.view(n, c.batch_size, -1)
+            cont = self._continuation(b)
+            if not c.double_q:  # double DQN's targets need the online net of each step
+                targets = b.rewards + cont * self._next_value(next_q, None, b.next_masks)
             for i in range(n):
                 if c.double_q:  # the current online network picks the next action
-                    with torch.no_grad():
-                        online = q(self._to_input(b.next_obs[i]))
-                        masks = None if b.next_masks is None else b.next_masks[i]
-                        target = b.rewards[i] + cont[i] * self._next_value(next_q[i], online, masks)
+                    online = self._forward("q", self._to_input(b.next_obs[i]))
+                    masks = None if b.next_masks is None else b.next_masks[i]
+                    target = b.rewards[i] + cont[i] * self._next_value(next_q[i], online, masks)
                 else:
                     target = targets[i]
                 # update
-                q_taken = q(self._to_input(b.obs[i])).gather(1, b.actions[i][:, None]).squeeze(1)
-                loss = loss_fn(q_taken, target)
-                self._gradient_step(loss)
+                q_taken = self._td_gradients(self._to_input(b.obs[i]), b.actions[i], target, plain)
+                self._gradient_step()
             done += n
-        return {"loss": float(loss.detach()), "q_mean": float(q_taken.detach().mean())}
+        loss = self._loss_fn()(q_taken, target)
+        return {"loss": float(loss), "q_mean": float(q_taken.mean())}
 
-    def _gradient_step(self, loss: torch.Tensor) -> None:
-        """Backward, gradient statistics for the pruner, clipping, Adam step, masks re-applied."""
-        opt = self.optimizers["q"]
-        zero_grads(opt)
-        loss.backward()
+    def _loss_fn(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        return F.smooth_l1_loss if self.config.loss == "huber" else F.mse_loss
+
+    @torch.no_grad()
+    def _forward(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """``networks[name](x)`` without autograd (plain MLPs skip the module machinery)."""
+        return plain_forward(self.networks[name], x)
+
+    def _td_gradients(
+        self, x: torch.Tensor, actions: torch.Tensor, target: torch.Tensor, plain: PlainMLP | None
+    ) -> torch.Tensor:
+        """Gradients of the TD loss of ``Q(x, actions)`` left in ``.grad``; returns ``Q(x, a)``.
+
+        A plain MLP gets the same gradients without the autograd engine (``rl.plain_mlp``):
+        the Huber/MSE derivative is written out and pushed back through the layers.
+        """
+        zero_grads(self.optimizers["q"])
+        index = actions[:, None]
+        if plain is None or not plain.accepts(x):
+            q_taken = self.networks["q"](x).gather(1, index).squeeze(1)
+            self._loss_fn()(q_taken, target).backward()
+            return q_taken.detach()
+        outputs = plain.forward(x)
+        q_taken = outputs[-1].gather(1, index).squeeze(1)
+        error = q_taken - target  # d loss / d Q(x, a), as smooth_l1_loss / mse_loss compute it
+        if self.config.loss == "huber":
+            grad = error.clamp_(-1.0, 1.0).mul_(1.0 / error.numel())
+        else:
+            grad = error.mul_(2.0 / error.numel())
+        plain.backward(outputs, torch.zeros_like(outputs[-1]).scatter_(1, index, grad[:, None]))
+        return q_taken
+
+    def _gradient_step(self) -> None:
+        """Gradient statistics for the pruner, clipping, Adam step, masks re-applied."""
         if self.pruner is not None:
             self.pruner.observe_gradients()
             self.mask_gradients()  # pruned weights' gradients must not count in the clip norm
         if self.config.max_grad_norm is not None:
             clip_grad_norm(self._params, self.config.max_grad_norm)
-        optimizer_step(opt)
+        optimizer_step(self.optimizers["q"])
         self.num_updates += 1
         self.pruning_step()
