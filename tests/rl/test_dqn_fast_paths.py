@@ -10,6 +10,7 @@ import torch
 
 from prunerl.core import PruningConfig
 from prunerl.rl.dqn import DQN, DQNConfig
+from prunerl.rl.dqn_loss import LOSS_FUNCTIONS, loss_grad
 from prunerl.spaces.action_mask import masked_argmax
 
 torch.set_num_threads(1)
@@ -24,6 +25,16 @@ SMALL: dict[str, Any] = dict(
     buffer_size=5_000,
 )
 RANDOM_ACTING = dict(exploration_initial_eps=1.0, exploration_final_eps=1.0)
+
+
+@pytest.mark.parametrize("loss", ["huber", "mse"])
+@pytest.mark.parametrize("batch", [48, 37])
+def test_loss_gradient_by_hand_is_the_losses_backward_bit_for_bit(loss: str, batch: int) -> None:
+    torch.manual_seed(2)
+    q_taken, target = torch.randn(batch) * 3, torch.randn(batch) * 3
+    leaf = q_taken.clone().requires_grad_()
+    LOSS_FUNCTIONS[loss](leaf, target).backward()
+    assert torch.equal(loss_grad(q_taken - target, loss), leaf.grad)
 
 
 def _state(agent: DQN) -> list[torch.Tensor]:
@@ -41,8 +52,9 @@ def _state(agent: DQN) -> list[torch.Tensor]:
         {"loss": "mse", "double_q": True},
         {"max_grad_norm": None, "n_step": 3, "tau": 0.1},
         {"normalize_obs": True},
+        {"dueling": True, "double_q": True, "n_step": 3, "normalize_obs": True},
     ],
-    ids=["huber", "mse-double", "no-clip-nstep-polyak", "normalized"],
+    ids=["huber", "mse-double", "no-clip-nstep-polyak", "normalized", "cartpole-defaults"],
 )
 @pytest.mark.parametrize("pruned", [False, True])
 def test_updates_equal_autograd_updates_bit_for_bit(
@@ -66,8 +78,10 @@ def test_updates_equal_autograd_updates_bit_for_bit(
 
 
 @pytest.mark.parametrize("normalize_obs", [False, True])
-def test_numpy_acting_picks_the_torch_greedy_action(normalize_obs: bool) -> None:
-    agent = DQN("CartPole-v1", DQNConfig(**SMALL, normalize_obs=normalize_obs), seed=0)
+@pytest.mark.parametrize("dueling", [False, True])
+def test_numpy_acting_picks_the_torch_greedy_action(normalize_obs: bool, dueling: bool) -> None:
+    config = DQNConfig(**SMALL, normalize_obs=normalize_obs, dueling=dueling)
+    agent = DQN("CartPole-v1", config, seed=0)
     agent.learn(1_000)
     rng = np.random.default_rng(0)
     for _ in range(200):

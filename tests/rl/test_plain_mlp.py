@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
@@ -44,30 +43,6 @@ def test_forward_and_backward_equal_autograd(act: str, batch: int) -> None:
         assert _same(got, want, act)
 
 
-@pytest.mark.parametrize("act", ["relu", "tanh"])
-def test_autograd_forward_is_one_node_with_the_same_gradients(act: str) -> None:
-    torch.manual_seed(4)
-    net = mlp(6, 2, (16, 16), act=act)
-    net[2].bias.requires_grad_(False)
-    x = torch.randn(20, 6, requires_grad=True)
-    (net(x).tanh() * torch.arange(2.0)).sum().backward()
-    expected, x_grad = _grads(net), x.grad
-    net.zero_grad(set_to_none=True)
-    x.grad = None
-
-    plain = PlainMLP.of(net)
-    assert plain is not None
-    out = plain.autograd_forward(x)
-    assert type(out.grad_fn).__name__ == "_PlainFunctionBackward"
-    (out.tanh() * torch.arange(2.0)).sum().backward()
-    assert net[2].bias.grad is None
-    for got, want in zip(_grads(net), expected, strict=True):
-        assert (got is None and want is None) or _same(got, want, act)  # type: ignore[arg-type]
-    assert x.grad is not None and x_grad is not None and _same(x.grad, x_grad, act)
-    with torch.no_grad():
-        assert plain.autograd_forward(x).grad_fn is None
-
-
 def test_backward_accumulates_and_skips_frozen_parameters() -> None:
     torch.manual_seed(1)
     net = nn.Sequential(nn.Linear(4, 8, bias=False), nn.ReLU(), nn.Linear(8, 2))
@@ -84,20 +59,6 @@ def test_backward_accumulates_and_skips_frozen_parameters() -> None:
     assert net[2].bias.grad is None
     for got, want in zip(_grads(net), expected, strict=True):
         assert (got is None and want is None) or torch.equal(got, want)  # type: ignore[arg-type]
-
-
-def test_huber_td_gradient_matches_autograd() -> None:
-    """The DQN step's hand-written loss gradient (Huber, mean) equals smooth_l1_loss's."""
-    torch.manual_seed(2)
-    q_out = torch.randn(48, 3) * 3
-    actions, target = torch.randint(0, 3, (48,)), torch.randn(48) * 3
-    leaf = q_out.clone().requires_grad_()
-    F.smooth_l1_loss(leaf.gather(1, actions[:, None]).squeeze(1), target).backward()
-    error = q_out.gather(1, actions[:, None]).squeeze(1) - target
-    by_hand = torch.zeros_like(q_out).scatter_(
-        1, actions[:, None], error.clamp(-1.0, 1.0).mul_(1.0 / 48)[:, None]
-    )
-    assert torch.equal(by_hand, leaf.grad)
 
 
 class _SubLinear(nn.Linear):

@@ -13,8 +13,9 @@ from prunerl.core import PruningConfig
 from prunerl.rl import Callback, agents
 from prunerl.rl.distributions import Categorical, DiagGaussian
 from prunerl.rl.policies import GaussianActor
-from prunerl.rl.ppo import PPO, clipped_surrogate_loss, value_loss
+from prunerl.rl.ppo import PPO
 from prunerl.rl.ppo_config import PPOConfig
+from prunerl.rl.ppo_loss import clipped_surrogate_loss, value_loss
 from prunerl.rl.rollout import RolloutBuffer, gae
 
 torch.set_num_threads(1)

@@ -10,27 +10,27 @@ actions are valid ones, and targets bootstrap from the valid actions of the next
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.buffers import Batch, ReplayBuffer
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.dqn_config import DQNConfig, q_network
+from prunerl.rl.dqn_loss import LOSS_FUNCTIONS, loss_grad, next_value
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
-from prunerl.rl.masking import Masks, batch_masks, env_action_masks, random_actions
+from prunerl.rl.masking import batch_masks, env_action_masks, random_actions
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
-from prunerl.rl.plain_mlp import PlainMLP, plain_forward
+from prunerl.rl.plain_dueling import PlainQ, plain_q_network
+from prunerl.rl.plain_mlp import NumpyForward
 from prunerl.rl.schedules import LinearSchedule, rate_schedule
-from prunerl.spaces.action_mask import masked_argmax, masked_max
+from prunerl.spaces.action_mask import masked_argmax
 
 __all__ = ["DQN", "DQNConfig"]
 
@@ -70,7 +70,7 @@ class DQN(Agent):
         self.buffer = ReplayBuffer(c.buffer_size, shape, obs_dtype=obs_dtype, seed=seed)
         self._last_obs: np.ndarray | None = None
         self._last_mask: np.ndarray | None = None  # its valid actions (None: the env gives none)
-        self._acting: PlainMLP | None = None  # the online network's numpy view for acting
+        self._acting = NumpyForward(plain_q_network)  # the online network in numpy, for acting
         self.writer = NStepWriter(self.buffer, c.n_step, c.gamma)
         if c.normalize_obs and self.is_image:
             raise ValueError("normalize_obs is for vector observations; images are scaled by 1/255")
@@ -123,13 +123,11 @@ class DQN(Agent):
         A plain MLP answers in numpy (``PlainMLP.numpy_forward``): a batch-1 torch forward
         costs about four times as much, more than the env step itself.
         """
-        plain = self._acting
-        if plain is None or plain.net is not self.networks["q"] or not plain.current():
-            plain = self._acting = PlainMLP.of(self.networks["q"])
-        if plain is None or self.is_image:
-            return int(masked_argmax(self.q_values(obs[None]), mask)[0])
         x = self.obs_normalizer(obs) if self.obs_normalizer is not None else obs
-        q = plain.numpy_forward(np.asarray(x, dtype=np.float32).reshape(-1))
+        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        q = None if self.is_image else self._acting(self.networks["q"], x)
+        if q is None:
+            return int(masked_argmax(self.q_values(obs[None]), mask)[0])
         if mask is not None:
             q = np.where(mask, q, np.finfo(q.dtype).min)
         return int(q.argmax())
@@ -240,19 +238,8 @@ class DQN(Agent):
         the max and argmax run over the valid actions of ``s'`` when the env gives masks."""
         next_obs = self._to_input(batch.next_obs)
         online = self.networks["q"](next_obs) if self.config.double_q else None
-        next_v = self._next_value(self.networks["q_target"](next_obs), online, batch.next_masks)
+        next_v = next_value(self.networks["q_target"](next_obs), online, batch.next_masks)
         return batch.rewards + self._continuation(batch) * next_v
-
-    @staticmethod
-    def _next_value(
-        next_q: torch.Tensor, next_q_online: torch.Tensor | None, masks: Masks = None
-    ) -> torch.Tensor:
-        """``max_a Q_target(s', a)``, or ``Q_target(s', argmax_a Q_online(s', a))`` (double),
-        over the valid actions ``masks`` (``(..., n)``) only when given."""
-        if next_q_online is None:
-            return masked_max(next_q, masks)
-        best = masked_argmax(next_q_online, masks).unsqueeze(-1)
-        return next_q.gather(-1, best).squeeze(-1)
 
     def _continuation(self, batch: Batch) -> torch.Tensor:
         """Bootstrap weight: the discount (gamma, or gamma**k of n-step returns) unless terminal."""
@@ -268,7 +255,7 @@ class DQN(Agent):
         c = self.config
         self.pruning_step()  # a mask update due now lands before the targets are computed
         self._refresh_normalizer()
-        plain = PlainMLP.of(self.networks["q"])  # None: the network and autograd as usual
+        plain = plain_q_network(self.networks["q"])  # None: the network and autograd as usual
         q_taken = target = torch.zeros(())
         done = 0
         while done < gradient_steps:
@@ -279,50 +266,45 @@ class DQN(Agent):
             next_q = next_q.view(n, c.batch_size, -1)
             cont = self._continuation(b)
             if not c.double_q:  # double DQN's targets need the online net of each step
-                targets = b.rewards + cont * self._next_value(next_q, None, b.next_masks)
+                targets = b.rewards + cont * next_value(next_q, None, b.next_masks)
             for i in range(n):
                 if c.double_q:  # the current online network picks the next action
                     online = self._forward("q", self._to_input(b.next_obs[i]))
                     masks = None if b.next_masks is None else b.next_masks[i]
-                    target = b.rewards[i] + cont[i] * self._next_value(next_q[i], online, masks)
+                    target = b.rewards[i] + cont[i] * next_value(next_q[i], online, masks)
                 else:
                     target = targets[i]
                 # update
                 q_taken = self._td_gradients(self._to_input(b.obs[i]), b.actions[i], target, plain)
                 self._gradient_step()
             done += n
-        loss = self._loss_fn()(q_taken, target)
+        loss = LOSS_FUNCTIONS[self.config.loss](q_taken, target)
         return {"loss": float(loss), "q_mean": float(q_taken.mean())}
-
-    def _loss_fn(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-        return F.smooth_l1_loss if self.config.loss == "huber" else F.mse_loss
 
     @torch.no_grad()
     def _forward(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        """``networks[name](x)`` without autograd (plain MLPs skip the module machinery)."""
-        return plain_forward(self.networks[name], x)
+        """``networks[name](x)`` without autograd (plain Q-networks skip the module machinery)."""
+        net = self.networks[name]
+        plain = plain_q_network(net)
+        return plain.predict(x) if plain is not None and plain.accepts(x) else net(x)
 
     def _td_gradients(
-        self, x: torch.Tensor, actions: torch.Tensor, target: torch.Tensor, plain: PlainMLP | None
+        self, x: torch.Tensor, actions: torch.Tensor, target: torch.Tensor, plain: PlainQ | None
     ) -> torch.Tensor:
         """Gradients of the TD loss of ``Q(x, actions)`` left in ``.grad``; returns ``Q(x, a)``.
 
-        A plain MLP gets the same gradients without the autograd engine (``rl.plain_mlp``):
+        A plain Q-network gets the same gradients without the autograd engine (``rl.plain_mlp``):
         the Huber/MSE derivative is written out and pushed back through the layers.
         """
         zero_grads(self.optimizers["q"])
         index = actions[:, None]
         if plain is None or not plain.accepts(x):
             q_taken = self.networks["q"](x).gather(1, index).squeeze(1)
-            self._loss_fn()(q_taken, target).backward()
+            LOSS_FUNCTIONS[self.config.loss](q_taken, target).backward()
             return q_taken.detach()
         outputs = plain.forward(x)
         q_taken = outputs[-1].gather(1, index).squeeze(1)
-        error = q_taken - target  # d loss / d Q(x, a), as smooth_l1_loss / mse_loss compute it
-        if self.config.loss == "huber":
-            grad = error.clamp_(-1.0, 1.0).mul_(1.0 / error.numel())
-        else:
-            grad = error.mul_(2.0 / error.numel())
+        grad = loss_grad(q_taken - target, self.config.loss)
         plain.backward(outputs, torch.zeros_like(outputs[-1]).scatter_(1, index, grad[:, None]))
         return q_taken
 

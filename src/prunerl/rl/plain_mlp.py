@@ -9,9 +9,8 @@ exception: torch's CPU ``tanh`` is correctly rounded but about 6x slower than nu
 one (within 1.5 ULP), which a 64-wide tanh network spends a fifth of its step in, so the forward
 here takes numpy's; outputs then differ from the module's in the last bit.
 
-Three ways in: :meth:`PlainMLP.forward` / :meth:`PlainMLP.backward` for a caller that writes its
-loss gradient by hand (DQN), :meth:`PlainMLP.autograd_forward` for one whose loss goes through
-autograd (PPO: the network is then one graph node), :meth:`PlainMLP.numpy_forward` for acting.
+Two ways in: :meth:`PlainMLP.forward` / :meth:`PlainMLP.backward` for a caller that writes its
+loss gradient by hand (DQN, PPO), and :meth:`PlainMLP.numpy_forward` for acting.
 
 Anything else — another layer type, a subclass, hooks on a module or a parameter, a
 parametrization, weights off the CPU, input that is not a 2-D batch of the weights' dtype — is
@@ -21,6 +20,7 @@ caller uses the module and autograd as usual.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -28,13 +28,13 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _module
 
-__all__ = ["PlainMLP", "plain_forward"]
+__all__ = ["NumpyForward", "PlainMLP"]
 
 _Views = tuple[np.ndarray, np.ndarray | None]  # a layer's weight and bias as arrays
 _ACTIVATIONS: dict[type[nn.Module], str] = {nn.ReLU: "relu", nn.Tanh: "tanh"}
 
 
-def _has_hooks(module: nn.Module) -> bool:
+def has_hooks(module: nn.Module) -> bool:
     """True if running the module's forward by hand would skip a hook someone registered."""
     return bool(
         module._forward_hooks
@@ -44,7 +44,7 @@ def _has_hooks(module: nn.Module) -> bool:
     )
 
 
-def _globally_hooked() -> bool:
+def globally_hooked() -> bool:
     return bool(
         _module._global_forward_hooks
         or _module._global_forward_pre_hooks
@@ -75,7 +75,7 @@ class PlainMLP:
     def of(net: nn.Module) -> PlainMLP | None:
         """The plain view of ``net``, or None when it is anything but a plain Linear/ReLU/Tanh
         ``nn.Sequential`` (a parametrized Linear has its own class, so it is not plain)."""
-        if type(net) is not nn.Sequential or _has_hooks(net) or _globally_hooked():
+        if type(net) is not nn.Sequential or has_hooks(net) or globally_hooked():
             return None
         layers: list[nn.Linear] = []
         acts: list[str | None] = []
@@ -83,13 +83,13 @@ class PlainMLP:
             kind = type(child)
             if isinstance(child, nn.Linear) and kind is nn.Linear:
                 weight = child._parameters.get("weight")  # None or absent: moved by someone
-                if weight is None or _has_hooks(child) or _tensor_hooked(weight):
+                if weight is None or has_hooks(child) or _tensor_hooked(weight):
                     return None
                 if _tensor_hooked(child._parameters.get("bias")):
                     return None
                 layers.append(child)
                 acts.append(None)
-            elif kind in _ACTIVATIONS and layers and acts[-1] is None and not _has_hooks(child):
+            elif kind in _ACTIVATIONS and layers and acts[-1] is None and not has_hooks(child):
                 acts[-1] = _ACTIVATIONS[kind]
             else:
                 return None
@@ -104,11 +104,10 @@ class PlainMLP:
         forward passes; it does not look at gradient hooks, so use :meth:`of` before a backward.
         """
         net, modules = self.net, self.modules
-        if _has_hooks(net) or _globally_hooked() or len(net._modules) != len(modules):
+        if has_hooks(net) or globally_hooked() or len(net._modules) != len(modules):
             return False
         return all(
-            a is b and not _has_hooks(a)
-            for a, b in zip(net._modules.values(), modules, strict=True)
+            a is b and not has_hooks(a) for a, b in zip(net._modules.values(), modules, strict=True)
         )
 
     def numpy_forward(self, x: np.ndarray) -> np.ndarray:
@@ -191,7 +190,10 @@ class PlainMLP:
     def backward(self, outputs: list[torch.Tensor], grad: torch.Tensor) -> None:
         """Backpropagate ``grad`` and accumulate every trainable parameter's gradient in its
         ``.grad``, as ``loss.backward()`` would (the network input gets none)."""
-        grads, _ = self.gradients(outputs, grad)
+        self.accumulate(self.gradients(outputs, grad)[0])
+
+    def accumulate(self, grads: list[torch.Tensor | None]) -> None:
+        """Add :meth:`gradients`' output to the parameters' ``.grad`` (autograd's rule)."""
         for p, g in zip(self.parameters(), grads, strict=True):
             if g is None:
                 continue
@@ -205,33 +207,18 @@ class PlainMLP:
         own = [layer._parameters for layer in self.layers]
         return [t for p in own for t in (p["weight"], p["bias"]) if t is not None]
 
-    def autograd_forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``net(x)`` as one autograd node: the loss after it goes through autograd as usual,
-        and the network's part of ``loss.backward()`` runs :meth:`gradients`."""
-        return _PlainFunction.apply(self, x, *self.parameters())
 
+class NumpyForward:
+    """A network's numpy forward for acting (:meth:`PlainMLP.numpy_forward`), the plain view
+    kept between calls and re-derived whenever the network stops being that plain stack."""
 
-class _PlainFunction(torch.autograd.Function):
-    """A plain MLP's forward and backward as one graph node (``PlainMLP.autograd_forward``)."""
+    def __init__(self, view: Callable[[nn.Module], Any] = PlainMLP.of) -> None:
+        self._view = view  # PlainMLP.of, or another plain view with the same methods
+        self._plain: Any = None
 
-    @staticmethod
-    def forward(ctx: Any, plain: PlainMLP, x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
-        outputs = plain.forward(x)
-        ctx.plain = plain
-        ctx.save_for_backward(*outputs)
-        return outputs[-1]
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        plain: PlainMLP = ctx.plain
-        outputs = list(ctx.saved_tensors)
-        grads, grad_in = plain.gradients(outputs, grad, input_grad=ctx.needs_input_grad[1])
-        return (None, grad_in, *grads)
-
-
-def plain_forward(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``net(x)``; a plain MLP runs as one autograd node (:meth:`PlainMLP.autograd_forward`)."""
-    plain = PlainMLP.of(net)
-    if plain is None or not plain.accepts(x):
-        return net(x)
-    return plain.autograd_forward(x)
+    def __call__(self, net: nn.Module, x: np.ndarray) -> np.ndarray | None:
+        """``net(x)`` as an array, or None when ``net`` has no plain view (use the module)."""
+        plain = self._plain
+        if plain is None or plain.net is not net or not plain.current():
+            plain = self._plain = self._view(net)
+        return None if plain is None else plain.numpy_forward(x)

@@ -25,30 +25,17 @@ from prunerl.rl.masking import Masks, batch_masks, env_action_masks, masked_cate
 from prunerl.rl.networks import mlp, orthogonal_init
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
+from prunerl.rl.plain_mlp import PlainMLP
 from prunerl.rl.policies import GaussianActor
 from prunerl.rl.ppo_config import PPOConfig
+from prunerl.rl.ppo_loss import (
+    categorical_ppo_grads,
+    clipped_surrogate_loss,
+    update_metrics,
+    value_loss,
+)
 from prunerl.rl.rollout import RolloutBuffer
 from prunerl.rl.schedules import rate_schedule
-
-
-def clipped_surrogate_loss(
-    log_probs: torch.Tensor, old_log_probs: torch.Tensor, advantages: torch.Tensor, clip: float
-) -> torch.Tensor:
-    """``-mean(min(r A, clip(r, 1 - ε, 1 + ε) A))`` with ``r = π(a|s) / π_old(a|s)``."""
-    ratio = (log_probs - old_log_probs).exp()
-    clipped = ratio.clamp(1.0 - clip, 1.0 + clip)
-    return -torch.min(ratio * advantages, clipped * advantages).mean()
-
-
-def value_loss(
-    values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor, clip: float | None
-) -> torch.Tensor:
-    """Mean squared error to the returns; with ``clip``, the pessimum of clipped and unclipped."""
-    loss = (values - returns).pow(2)
-    if clip is not None:
-        clipped = old_values + (values - old_values).clamp(-clip, clip)
-        loss = torch.max(loss, (clipped - returns).pow(2))
-    return 0.5 * loss.mean()
 
 
 def ppo_mlp(
@@ -228,22 +215,21 @@ class PPO(Agent):
         c = self.config
         opt = self.optimizers["actor_critic"]
         params = [p for group in opt.param_groups for p in group["params"]]
+        plain = self._plain_networks()  # None: the modules and autograd as usual
         for _ in range(c.n_epochs):
             for mb in self.buffer.minibatches(c.batch_size):
-                dist = self.distribution(mb["obs"], mb.get("masks"))
-                log_probs = dist.log_prob(mb["actions"])
                 advantages = mb["advantages"]
                 if c.normalize_advantage and advantages.numel() > 1:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-                policy_loss = clipped_surrogate_loss(log_probs, mb["log_probs"], advantages, clip)
-                values = self.value(mb["obs"])
-                v_loss = value_loss(values, mb["values"], mb["returns"], c.clip_range_vf)
-                loss = policy_loss + c.vf_coef * v_loss
-                if c.ent_coef:  # entropy bonus: keeps the policy exploring
-                    loss = loss - c.ent_coef * dist.entropy().mean()
-                # update
+                # gradients of the clipped objective, value loss and entropy bonus
                 zero_grads(opt)
-                loss.backward()
+                if plain is not None and plain[0].accepts(mb["obs"]):
+                    log_probs, values, entropy = self._gradients_by_hand(
+                        mb, advantages, clip, plain
+                    )
+                else:
+                    log_probs, values, entropy = self._gradients(mb, advantages, clip)
+                # update
                 if self.pruner is not None:
                     self.pruner.observe_gradients()
                     self.mask_gradients()  # before clipping: pruned weights are not in the norm
@@ -252,16 +238,53 @@ class PPO(Agent):
                 optimizer_step(opt)
                 self.num_updates += 1
                 self.pruning_step()
-        with torch.no_grad():
-            log_ratio = log_probs - mb["log_probs"]
-            return {
-                "policy_loss": float(policy_loss),
-                "value_loss": float(v_loss),
-                "entropy": float(dist.entropy().mean()),
-                "approx_kl": float((log_ratio.exp() - 1 - log_ratio).mean()),
-                "clip_fraction": float(((log_ratio.exp() - 1).abs() > clip).float().mean()),
-                "clip_range": clip,
-            }
+        metrics = update_metrics(log_probs, values, entropy, mb, advantages, clip, c.clip_range_vf)
+        return {**metrics, "clip_range": clip}
+
+    def _gradients(
+        self, mb: dict[str, torch.Tensor], advantages: torch.Tensor, clip: float
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``loss.backward()``; returns the log-probabilities, values and entropies (detached)."""
+        c = self.config
+        dist = self.distribution(mb["obs"], mb.get("masks"))
+        log_probs = dist.log_prob(mb["actions"])
+        policy_loss = clipped_surrogate_loss(log_probs, mb["log_probs"], advantages, clip)
+        values = self.value(mb["obs"])
+        loss = policy_loss + c.vf_coef * value_loss(
+            values, mb["values"], mb["returns"], c.clip_range_vf
+        )
+        entropy = dist.entropy()
+        if c.ent_coef:  # entropy bonus: keeps the policy exploring
+            loss = loss - c.ent_coef * entropy.mean()
+        loss.backward()
+        return log_probs.detach(), values.detach(), entropy.detach()
+
+    def _plain_networks(self) -> tuple[PlainMLP, PlainMLP] | None:
+        """The actor and critic as plain MLPs when the gradients can be taken by hand."""
+        if not self.discrete:
+            return None
+        actor, critic = PlainMLP.of(self.networks["actor"]), PlainMLP.of(self.networks["critic"])
+        return None if actor is None or critic is None else (actor, critic)
+
+    def _gradients_by_hand(
+        self,
+        mb: dict[str, torch.Tensor],
+        advantages: torch.Tensor,
+        clip: float,
+        plain: tuple[PlainMLP, PlainMLP],
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`_gradients` without the autograd engine: the loss's derivatives in the logits
+        and values (``rl.ppo_grads``), pushed back through the plain MLPs (``rl.plain_mlp``)."""
+        c = self.config
+        actor, critic = plain
+        actor_out, critic_out = actor.forward(mb["obs"]), critic.forward(mb["obs"])
+        values = critic_out[-1].squeeze(-1)
+        grads = categorical_ppo_grads(
+            actor_out[-1], values, mb, advantages, clip, c.clip_range_vf, c.vf_coef, c.ent_coef
+        )
+        actor.backward(actor_out, grads.logits)
+        critic.backward(critic_out, grads.values.unsqueeze(-1))
+        return grads.log_probs, values, grads.entropy
 
     # ------------------------------------------------------------------ persistence
     def extra_state(self) -> dict[str, Any]:
