@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from prunerl.core import PruningConfig
+from prunerl.rl import Callback
 from prunerl.rl.masking import masked_categorical
 from prunerl.rl.ppo import PPO
 from prunerl.rl.ppo_config import PPOConfig
@@ -116,3 +117,16 @@ def test_update_by_hand_equals_the_autograd_update(overrides: dict[str, Any], pr
     np.testing.assert_array_equal(
         agents[0].buffer.actions.numpy(), agents[1].buffer.actions.numpy()
     )
+
+
+def test_first_update_sees_the_rollout_policy_exactly() -> None:
+    """Rollout log-probabilities and values come from the update's own forward kernels, so the
+    first minibatch's probability ratios are exactly 1 (as with autograd on the modules)."""
+    agent = PPO("CartPole-v1", PPOConfig(**SMALL), seed=1)
+    agent.learn(64)  # one update: the policy differs from its rollout policy
+    assert agent.collect_rollout(Callback())
+    plain = agent._plain_networks()
+    assert plain is not None
+    mb = next(agent.buffer.minibatches(10**6))
+    log_probs, values, _ = agent._gradients_by_hand(mb, mb["advantages"], 0.2, plain)
+    assert torch.equal(log_probs, mb["log_probs"]) and torch.equal(values, mb["values"])

@@ -114,6 +114,15 @@ def test_ppo_export_folds_observation_normalisation(tmp_path: Path) -> None:
     assert np.allclose(policy.act(obs), agent.predict(obs), atol=1e-5)
 
 
+def test_discrete_ppo_export_acts_as_predict(tmp_path: Path) -> None:
+    """PPO's predict runs numpy's tanh (rl.plain_mlp), the export its runtime's own: same acts."""
+    config = PPOConfig(net_arch=(16, 16), n_steps=32, num_envs=2, batch_size=32)
+    agent = PPO("CartPole-v1", config, seed=0, pruning=PruningConfig(sparsity=0.5)).learn(128)
+    obs = np.random.default_rng(3).normal(size=(256, 4)).astype(np.float32)
+    policy = Policy.load(export_agent(agent, "npz", tmp_path / "ppo.npz"))
+    assert np.array_equal(policy.act(obs), agent.predict(obs))
+
+
 def test_masked_agent_is_cut_before_export(tmp_path: Path) -> None:
     data = {"env_id": "CartPole-v1", "algo": "dqn", "total_steps": 300, "agent": AGENT}
     _, agent = build_agent(build_config(data))

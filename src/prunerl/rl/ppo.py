@@ -123,10 +123,21 @@ class PPO(Agent):
         actor = self.networks["actor"]
         if isinstance(actor, GaussianActor):
             return actor.distribution(obs)
-        return masked_categorical(actor(obs), masks)
+        return masked_categorical(self._forward("actor", obs), masks)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.networks["critic"](obs).squeeze(-1)
+        return self._forward("critic", obs).squeeze(-1)
+
+    def _forward(self, name: str, obs: torch.Tensor) -> torch.Tensor:
+        """``networks[name](obs)``; without autograd a plain MLP runs the kernels of the
+        update's forward (``PlainMLP.predict``), so the rollout's log-probabilities are the
+        ones the first update sees (ratio exactly 1)."""
+        net = self.networks[name]
+        if not torch.is_grad_enabled():
+            plain = PlainMLP.of(net)
+            if plain is not None and plain.accepts(obs):
+                return plain.predict(obs)
+        return net(obs)
 
     def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
         """Actions as the envs take them: Gaussian samples are clipped to the Box bounds."""
