@@ -42,3 +42,9 @@ def test_views_decline_hooks_and_other_networks() -> None:
     assert not plain.current() and plain_q_network(net) is None
     assert isinstance(plain_q_network(mlp(4, 2, (8,))), PlainMLP)
     assert plain_q_network(nn.Sequential(nn.Conv2d(1, 2, 3))) is None
+
+
+def test_streams_of_more_than_one_layer_are_declined() -> None:
+    net = DuelingQ(4, 3, (16, 16))
+    net.value = mlp(16, 1, (8,))
+    assert plain_q_network(net) is None

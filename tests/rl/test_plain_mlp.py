@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from prunerl.rl.networks import DuelingQ, mlp
-from prunerl.rl.plain_mlp import PlainMLP
+from prunerl.rl.plain_mlp import NumpyForward, PlainMLP
 
 
 def _grads(net: nn.Module) -> list[torch.Tensor | None]:
@@ -149,3 +149,24 @@ def test_current_notices_new_hooks_and_replaced_layers() -> None:
     assert not plain.current()
     net.append(nn.ReLU())
     assert PlainMLP.of(net) is not None and not plain.current()
+
+
+def test_current_notices_a_parametrization_added_later() -> None:
+    """A parametrization swaps the layer's class in place and moves its weight away."""
+    net = mlp(4, 2, (8,))
+    acting = NumpyForward()
+    assert acting(net, np.zeros(4, dtype=np.float32)) is not None
+    plain = PlainMLP.of(net)
+    assert plain is not None
+    torch.nn.utils.parametrizations.weight_norm(net[0])
+    assert not plain.current() and PlainMLP.of(net) is None
+    assert acting(net, np.zeros(4, dtype=np.float32)) is None  # the caller uses the module
+
+
+def test_cpu_autocast_is_declined() -> None:
+    plain = PlainMLP.of(mlp(4, 2, (8,), act="tanh"))
+    assert plain is not None
+    x = torch.zeros(3, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not plain.accepts(x)
+    assert plain.accepts(x)

@@ -130,3 +130,13 @@ def test_first_update_sees_the_rollout_policy_exactly() -> None:
     mb = next(agent.buffer.minibatches(10**6))
     log_probs, values, _ = agent._gradients_by_hand(mb, mb["advantages"], 0.2, plain)
     assert torch.equal(log_probs, mb["log_probs"]) and torch.equal(values, mb["values"])
+
+
+def test_updates_through_autograd_see_rollout_values_of_the_modules() -> None:
+    """Gaussian policies update through autograd, so their rollouts use the modules too."""
+    agent = PPO("Pendulum-v1", PPOConfig(**SMALL), seed=1)
+    agent.learn(64)
+    assert agent._plain_networks() is None and agent.collect_rollout(Callback())
+    mb = next(agent.buffer.minibatches(10**6))
+    with torch.no_grad():
+        assert torch.equal(agent.networks["critic"](mb["obs"]).squeeze(-1), mb["values"])

@@ -123,8 +123,11 @@ class DQN(Agent):
         A plain MLP answers in numpy (``PlainMLP.numpy_forward``): a batch-1 torch forward
         costs about four times as much, more than the env step itself.
         """
-        x = self.obs_normalizer(obs) if self.obs_normalizer is not None else obs
-        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        x = np.asarray(obs, dtype=np.float32).reshape(-1)
+        if self.obs_normalizer is not None:  # _to_input's whitening, the same float32 arithmetic
+            rms, clip = self.obs_normalizer.rms, self.obs_normalizer.clip
+            std = np.sqrt(rms.var + self.obs_normalizer.epsilon).reshape(-1).astype(np.float32)
+            x = np.clip((x - rms.mean.reshape(-1).astype(np.float32)) / std, -clip, clip)
         q = None if self.is_image else self._acting(self.networks["q"], x)
         if q is None:
             return int(masked_argmax(self.q_values(obs[None]), mask)[0])
@@ -236,6 +239,7 @@ class DQN(Agent):
     def td_target(self, batch: Batch) -> torch.Tensor:
         """``r + gamma * (1 - terminated) * Q_target(s', a*)``; a* from the online net if double;
         the max and argmax run over the valid actions of ``s'`` when the env gives masks."""
+        self._refresh_normalizer()
         next_obs = self._to_input(batch.next_obs)
         online = self.networks["q"](next_obs) if self.config.double_q else None
         next_v = next_value(self.networks["q_target"](next_obs), online, batch.next_masks)

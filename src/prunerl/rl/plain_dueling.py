@@ -28,13 +28,16 @@ class PlainDuelingQ:
 
     @staticmethod
     def of(net: nn.Module) -> PlainDuelingQ | None:
-        """The plain view of a ``DuelingQ`` whose three parts are plain MLPs, else None."""
+        """The plain view of a ``DuelingQ`` whose trunk is a plain MLP and whose streams are
+        one plain ``Linear`` each (as ``DuelingQ`` builds them), else None."""
         if type(net) is not DuelingQ or has_hooks(net) or globally_hooked():
             return None
         parts = [PlainMLP.of(m) for m in (net.trunk, net.value, net.advantage)]
         trunk, value, advantage = parts
         if trunk is None or value is None or advantage is None:
             return None
+        if len(value.layers) + len(advantage.layers) != 2 or value.acts[0] or advantage.acts[0]:
+            return None  # the backward below takes each stream as one linear map
         return PlainDuelingQ(net, trunk, value, advantage)
 
     def current(self) -> bool:

@@ -5,9 +5,9 @@ gradient accumulation) is about a quarter of a gradient step. A network that is 
 ``nn.Linear`` layers and ReLU/Tanh activations has a backward pass of a handful of matrix
 products, which :class:`PlainMLP` runs directly. It calls the kernels autograd calls, in the same
 order, so with ReLU the gradients are the same tensors, bit for bit (tested). Tanh is the one
-exception: torch's CPU ``tanh`` is correctly rounded but about 6x slower than numpy's vectorised
-one (within 1.5 ULP), which a 64-wide tanh network spends a fifth of its step in, so the forward
-here takes numpy's; outputs then differ from the module's in the last bit.
+exception: torch 2.13's CPU ``tanh`` (within about half an ULP) is about 6x slower than numpy's
+vectorised one (within 1.5 ULP), which a 64-wide tanh network spends a fifth of its step in, so
+the forward here takes numpy's; outputs then differ from the module's in the last bit.
 
 Two ways in: :meth:`PlainMLP.forward` / :meth:`PlainMLP.backward` for a caller that writes its
 loss gradient by hand (DQN, PPO), and :meth:`PlainMLP.numpy_forward` for acting.
@@ -32,6 +32,18 @@ __all__ = ["NumpyForward", "PlainMLP"]
 
 _Views = tuple[np.ndarray, np.ndarray | None]  # a layer's weight and bias as arrays
 _ACTIVATIONS: dict[type[nn.Module], str] = {nn.ReLU: "relu", nn.Tanh: "tanh"}
+
+
+def _autocast_check() -> Callable[[], bool]:
+    """Whether CPU autocast is on (``is_autocast_enabled(device)`` is torch >= 2.4)."""
+    try:
+        torch.is_autocast_enabled("cpu")
+    except TypeError:
+        return torch.is_autocast_cpu_enabled
+    return lambda: torch.is_autocast_enabled("cpu")
+
+
+_cpu_autocast = _autocast_check()
 
 
 def has_hooks(module: nn.Module) -> bool:
@@ -62,12 +74,13 @@ def _tensor_hooked(p: torch.Tensor | None) -> bool:
 class PlainMLP:
     """``Linear -> act -> ... -> Linear`` run as kernels; ``acts[i]`` follows ``layers[i]``."""
 
-    __slots__ = ("_arrays", "acts", "layers", "modules", "net")
+    __slots__ = ("_arrays", "acts", "kinds", "layers", "modules", "net")
 
     def __init__(
         self, net: nn.Sequential, layers: tuple[nn.Linear, ...], acts: tuple[str | None, ...]
     ) -> None:
         self.net, self.modules = net, tuple(net)
+        self.kinds = tuple(type(m) for m in self.modules)  # a parametrization changes the class
         self.layers, self.acts = layers, acts
         self._arrays: tuple[tuple[tuple[int, int], ...], list[_Views], object] | None = None
 
@@ -98,7 +111,8 @@ class PlainMLP:
         return PlainMLP(net, tuple(layers), tuple(acts))
 
     def current(self) -> bool:
-        """Whether the network is still this plain stack (same modules, no forward hooks since).
+        """Whether the network is still this plain stack: the same modules of the same classes
+        (a parametrization swaps the class), weights in place, no forward hooks since.
 
         Cheaper than :meth:`of` (a few microseconds), for callers that keep the view between
         forward passes; it does not look at gradient hooks, so use :meth:`of` before a backward.
@@ -106,8 +120,12 @@ class PlainMLP:
         net, modules = self.net, self.modules
         if has_hooks(net) or globally_hooked() or len(net._modules) != len(modules):
             return False
-        return all(
-            a is b and not has_hooks(a) for a, b in zip(net._modules.values(), modules, strict=True)
+        same = all(
+            a is b and type(a) is kind and not has_hooks(a)
+            for a, b, kind in zip(net._modules.values(), modules, self.kinds, strict=True)
+        )
+        return same and all(
+            isinstance(layer._parameters.get("weight"), torch.Tensor) for layer in self.layers
         )
 
     def numpy_forward(self, x: np.ndarray) -> np.ndarray:
@@ -139,8 +157,11 @@ class PlainMLP:
         return self._arrays[1]
 
     def accepts(self, x: torch.Tensor) -> bool:
-        """A 2-D CPU batch of the first layer's dtype (what the kernels here are written for)."""
-        return x.dim() == 2 and x.dtype == self.layers[0].weight.dtype and x.device.type == "cpu"
+        """A 2-D CPU batch of the first layer's dtype, outside CPU autocast (what the kernels
+        here are written for)."""
+        if x.dim() != 2 or x.dtype != self.layers[0].weight.dtype or x.device.type != "cpu":
+            return False
+        return not _cpu_autocast()
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

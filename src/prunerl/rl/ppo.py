@@ -129,15 +129,14 @@ class PPO(Agent):
         return self._forward("critic", obs).squeeze(-1)
 
     def _forward(self, name: str, obs: torch.Tensor) -> torch.Tensor:
-        """``networks[name](obs)``; without autograd a plain MLP runs the kernels of the
-        update's forward (``PlainMLP.predict``), so the rollout's log-probabilities are the
-        ones the first update sees (ratio exactly 1)."""
-        net = self.networks[name]
+        """``networks[name](obs)``; without autograd, when the update takes its gradients by
+        hand, the kernels of that update's forward (``PlainMLP.predict``), so the rollout's
+        log-probabilities and values are the ones the first update sees (ratio exactly 1)."""
         if not torch.is_grad_enabled():
-            plain = PlainMLP.of(net)
-            if plain is not None and plain.accepts(obs):
-                return plain.predict(obs)
-        return net(obs)
+            plain = self._plain_networks()
+            if plain is not None and all(p.accepts(obs) for p in plain):
+                return plain[0 if name == "actor" else 1].predict(obs)
+        return self.networks[name](obs)
 
     def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
         """Actions as the envs take them: Gaussian samples are clipped to the Box bounds."""
@@ -234,7 +233,7 @@ class PPO(Agent):
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
                 # gradients of the clipped objective, value loss and entropy bonus
                 zero_grads(opt)
-                if plain is not None and plain[0].accepts(mb["obs"]):
+                if plain is not None and all(p.accepts(mb["obs"]) for p in plain):
                     log_probs, values, entropy = self._gradients_by_hand(
                         mb, advantages, clip, plain
                     )
@@ -285,7 +284,7 @@ class PPO(Agent):
         plain: tuple[PlainMLP, PlainMLP],
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`_gradients` without the autograd engine: the loss's derivatives in the logits
-        and values (``rl.ppo_grads``), pushed back through the plain MLPs (``rl.plain_mlp``)."""
+        and values (``rl.ppo_loss``), pushed back through the plain MLPs (``rl.plain_mlp``)."""
         c = self.config
         actor, critic = plain
         actor_out, critic_out = actor.forward(mb["obs"]), critic.forward(mb["obs"])
