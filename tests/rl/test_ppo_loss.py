@@ -98,14 +98,16 @@ def _flat(agent: PPO) -> torch.Tensor:
 )
 @pytest.mark.parametrize("pruned", [False, True])
 def test_update_by_hand_equals_the_autograd_update(overrides: dict[str, Any], pruned: bool) -> None:
-    """The same rollout and update, once with a no-op hook on the critic (which forces the
-    modules and autograd): the same weights up to float rounding."""
+    """The same rollout and update, once with no-op hooks on both networks (which force the
+    modules for acting and autograd for the update): the same actions, and the same weights
+    up to float rounding."""
     pruning = PruningConfig(method="magnitude", sparsity=0.5) if pruned else None
     agents = []
     for hooked in (False, True):
         agent = PPO("CartPole-v1", PPOConfig(**{**SMALL, **overrides}), seed=2, pruning=pruning)
         if hooked:
-            agent.networks["critic"].register_forward_pre_hook(lambda module, args: None)
+            for name in ("actor", "critic"):
+                agent.networks[name].register_forward_pre_hook(lambda module, args: None)
         if agent.pruner is not None:
             agent.pruner.update_masks(sparsity=0.5)
         initial = _flat(agent)

@@ -25,7 +25,7 @@ from prunerl.rl.masking import Masks, batch_masks, env_action_masks, masked_cate
 from prunerl.rl.networks import mlp, orthogonal_init
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
-from prunerl.rl.plain_mlp import PlainMLP
+from prunerl.rl.plain_mlp import NumpyForward, PlainMLP
 from prunerl.rl.policies import GaussianActor
 from prunerl.rl.ppo_config import PPOConfig
 from prunerl.rl.ppo_loss import (
@@ -97,6 +97,7 @@ class PPO(Agent):
         self.reward_scaler = RewardScaler(c.num_envs, c.gamma) if c.normalize_reward else None
         self._obs: np.ndarray | None = None  # last (normalised) observations of the envs
         self._masks: np.ndarray | None = None  # their valid actions (None: the env gives none)
+        self._acting = NumpyForward()  # the actor in numpy, for rollouts
 
     # ------------------------------------------------------------------ spaces and acting
     @property
@@ -127,6 +128,16 @@ class PPO(Agent):
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self._forward("critic", obs).squeeze(-1)
+
+    def _sample_actions(self, obs: torch.Tensor, masks: Masks) -> torch.Tensor:
+        """The rollout policy's actions; a plain categorical actor computes its logits in numpy
+        (``PlainMLP.numpy_forward``: acting only, the update's log-probabilities are computed
+        after the rollout)."""
+        if self.discrete:
+            logits = self._acting(self.networks["actor"], obs.numpy())
+            if logits is not None:
+                return masked_categorical(torch.from_numpy(logits), masks).sample()
+        return self.distribution(obs, masks).sample()
 
     def _forward(self, name: str, obs: torch.Tensor) -> torch.Tensor:
         """``networks[name](obs)``; without autograd, when the update takes its gradients by
@@ -192,7 +203,7 @@ class PPO(Agent):
         for _ in range(self.buffer.pos, c.n_steps):  # a stopped rollout continues where it was
             # act (among the valid actions, when the env gives masks)
             obs, masks = torch.from_numpy(self._obs), self._masks
-            actions = self.distribution(obs, masks).sample()
+            actions = self._sample_actions(obs, masks)
             # step
             next_obs, rewards, terminated, truncated, infos = self.envs.step(
                 self._env_actions(actions)
