@@ -13,7 +13,12 @@ from prunerl.rl import Callback
 from prunerl.rl.masking import masked_categorical
 from prunerl.rl.ppo import PPO
 from prunerl.rl.ppo_config import PPOConfig
-from prunerl.rl.ppo_loss import categorical_ppo_grads, clipped_surrogate_loss, value_loss
+from prunerl.rl.ppo_loss import (
+    categorical_ppo_grads,
+    clipped_surrogate_loss,
+    gradients_by_hand,
+    value_loss,
+)
 
 torch.set_num_threads(1)
 
@@ -130,7 +135,8 @@ def test_first_update_sees_the_rollout_policy_exactly() -> None:
     plain = agent._plain_networks()
     assert plain is not None
     mb = next(agent.buffer.minibatches(10**6))
-    log_probs, values, _ = agent._gradients_by_hand(mb, mb["advantages"], 0.2, plain)
+    args = (mb, mb["advantages"], 0.2, None, 0.5, 0.0)
+    log_probs, values, _ = gradients_by_hand(*plain, *args)
     assert torch.equal(log_probs, mb["log_probs"]) and torch.equal(values, mb["values"])
 
 

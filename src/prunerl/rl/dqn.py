@@ -21,13 +21,13 @@ from prunerl.rl.base import Agent, agents
 from prunerl.rl.buffers import Batch, ReplayBuffer
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.dqn_config import DQNConfig, q_network
-from prunerl.rl.dqn_loss import LOSS_FUNCTIONS, loss_grad, next_value
+from prunerl.rl.dqn_loss import LOSS_FUNCTIONS, next_value, td_gradients
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
 from prunerl.rl.masking import batch_masks, env_action_masks, random_actions
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
-from prunerl.rl.plain_dueling import PlainQ, plain_q_network
+from prunerl.rl.plain_dueling import plain_q_network, predict_q
 from prunerl.rl.plain_mlp import NumpyForward
 from prunerl.rl.schedules import LinearSchedule, rate_schedule
 from prunerl.spaces.action_mask import masked_argmax
@@ -266,51 +266,26 @@ class DQN(Agent):
             n = min(self._chunk, gradient_steps - done)
             # sample: n batches in one gather
             b = self.buffer.sample_many(n, c.batch_size)
-            next_q = self._forward("q_target", self._to_input(b.next_obs.flatten(0, 1)))
+            next_q = predict_q(self.networks["q_target"], self._to_input(b.next_obs.flatten(0, 1)))
             next_q = next_q.view(n, c.batch_size, -1)
             cont = self._continuation(b)
             if not c.double_q:  # double DQN's targets need the online net of each step
                 targets = b.rewards + cont * next_value(next_q, None, b.next_masks)
             for i in range(n):
                 if c.double_q:  # the current online network picks the next action
-                    online = self._forward("q", self._to_input(b.next_obs[i]))
+                    online = predict_q(self.networks["q"], self._to_input(b.next_obs[i]))
                     masks = None if b.next_masks is None else b.next_masks[i]
                     target = b.rewards[i] + cont[i] * next_value(next_q[i], online, masks)
                 else:
                     target = targets[i]
                 # update
-                q_taken = self._td_gradients(self._to_input(b.obs[i]), b.actions[i], target, plain)
+                zero_grads(self.optimizers["q"])
+                x = self._to_input(b.obs[i])
+                q_taken = td_gradients(self.networks["q"], plain, x, b.actions[i], target, c.loss)
                 self._gradient_step()
             done += n
         loss = LOSS_FUNCTIONS[self.config.loss](q_taken, target)
         return {"loss": float(loss), "q_mean": float(q_taken.mean())}
-
-    @torch.no_grad()
-    def _forward(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        """``networks[name](x)`` without autograd (plain Q-networks skip the module machinery)."""
-        net = self.networks[name]
-        plain = plain_q_network(net)
-        return plain.predict(x) if plain is not None and plain.accepts(x) else net(x)
-
-    def _td_gradients(
-        self, x: torch.Tensor, actions: torch.Tensor, target: torch.Tensor, plain: PlainQ | None
-    ) -> torch.Tensor:
-        """Gradients of the TD loss of ``Q(x, actions)`` left in ``.grad``; returns ``Q(x, a)``.
-
-        A plain Q-network gets the same gradients without the autograd engine (``rl.plain_mlp``):
-        the Huber/MSE derivative is written out and pushed back through the layers.
-        """
-        zero_grads(self.optimizers["q"])
-        index = actions[:, None]
-        if plain is None or not plain.accepts(x):
-            q_taken = self.networks["q"](x).gather(1, index).squeeze(1)
-            LOSS_FUNCTIONS[self.config.loss](q_taken, target).backward()
-            return q_taken.detach()
-        outputs = plain.forward(x)
-        q_taken = outputs[-1].gather(1, index).squeeze(1)
-        grad = loss_grad(q_taken - target, self.config.loss)
-        plain.backward(outputs, torch.zeros_like(outputs[-1]).scatter_(1, index, grad[:, None]))
-        return q_taken
 
     def _gradient_step(self) -> None:
         """Gradient statistics for the pruner, clipping, Adam step, masks re-applied."""

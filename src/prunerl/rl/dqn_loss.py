@@ -1,8 +1,8 @@
-"""DQN's TD loss pieces: bootstrap values, the regression loss, and its derivative by hand.
+"""DQN's TD loss pieces: bootstrap values, the regression loss, and its gradient step.
 
-The derivative lets a plain MLP Q-network take its gradient step without autograd
-(``rl.plain_mlp``); it is the same arithmetic as ``smooth_l1_loss`` / ``mse_loss``'s backward, so
-the gradients are bit-identical (tested).
+The loss's derivative, written out, lets a plain Q-network (``rl.plain_mlp``,
+``rl.plain_dueling``) take its gradient step without autograd; it is the same arithmetic as
+``smooth_l1_loss`` / ``mse_loss``'s backward, so the gradients are bit-identical (tested).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from prunerl.rl.masking import Masks
+from prunerl.rl.plain_dueling import PlainQ
 from prunerl.spaces.action_mask import masked_argmax, masked_max
 
 LOSS_FUNCTIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -39,3 +41,28 @@ def loss_grad(error: torch.Tensor, loss: str) -> torch.Tensor:
     if loss == "huber":
         return error.clamp_(-1.0, 1.0).mul_(1.0 / error.numel())
     return error.mul_(2.0 / error.numel())
+
+
+def td_gradients(
+    net: nn.Module,
+    plain: PlainQ | None,
+    x: torch.Tensor,
+    actions: torch.Tensor,
+    target: torch.Tensor,
+    loss: str,
+) -> torch.Tensor:
+    """Gradients of the TD loss of ``Q(x, actions)`` accumulated in ``.grad``; returns ``Q(x, a)``.
+
+    With ``plain``, ``net``'s plain view (``rl.plain_dueling.plain_q_network``), the same
+    gradients come without the autograd engine: :func:`loss_grad` pushed back through the layers.
+    """
+    index = actions[:, None]
+    if plain is None or not plain.accepts(x):
+        q_taken = net(x).gather(1, index).squeeze(1)
+        LOSS_FUNCTIONS[loss](q_taken, target).backward()
+        return q_taken.detach()
+    outputs = plain.forward(x)
+    q_taken = outputs[-1].gather(1, index).squeeze(1)
+    grad = loss_grad(q_taken - target, loss)
+    plain.backward(outputs, torch.zeros_like(outputs[-1]).scatter_(1, index, grad[:, None]))
+    return q_taken

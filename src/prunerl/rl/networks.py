@@ -51,6 +51,19 @@ def orthogonal_init(net: nn.Module, gain: float = 2**0.5) -> nn.Module:
     return net
 
 
+def orthogonal_mlp(
+    in_dim: int, out_dim: int, hidden: Sequence[int], act: str, out_gain: float
+) -> nn.Sequential:
+    """An MLP with orthogonal init (gain √2, zero biases) and a last layer of gain ``out_gain``
+    (the PPO convention: 0.01 for the policy head, 1 for the value head)."""
+    net = mlp(in_dim, out_dim, hidden, act)
+    orthogonal_init(net)
+    last = net[-1]
+    assert isinstance(last, nn.Linear)
+    nn.init.orthogonal_(last.weight, out_gain)
+    return net
+
+
 def nature_cnn(in_channels: int, out_dim: int, feature_dim: int = 512) -> nn.Sequential:
     """The DQN Nature-CNN (Mnih et al. 2015) for 84x84 inputs, as one Sequential."""
     return nn.Sequential(

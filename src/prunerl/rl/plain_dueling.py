@@ -15,7 +15,7 @@ from torch import nn
 from prunerl.rl.networks import DuelingQ
 from prunerl.rl.plain_mlp import PlainMLP, globally_hooked, has_hooks
 
-__all__ = ["PlainDuelingQ", "PlainQ", "plain_q_network"]
+__all__ = ["PlainDuelingQ", "PlainQ", "plain_q_network", "predict_q"]
 
 
 class PlainDuelingQ:
@@ -89,3 +89,10 @@ PlainQ = PlainMLP | PlainDuelingQ
 def plain_q_network(net: nn.Module) -> PlainQ | None:
     """The plain view of a Q-network (a plain MLP or a ``DuelingQ`` of plain MLPs), or None."""
     return PlainDuelingQ.of(net) or PlainMLP.of(net)
+
+
+@torch.no_grad()
+def predict_q(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)`` without autograd; a plain Q-network skips the module machinery."""
+    plain = plain_q_network(net)
+    return plain.predict(x) if plain is not None and plain.accepts(x) else net(x)

@@ -9,7 +9,6 @@ and clip-range annealing, and optional running observation / reward normalisatio
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -22,32 +21,20 @@ from prunerl.rl.callbacks import Callback
 from prunerl.rl.distributions import Categorical, DiagGaussian
 from prunerl.rl.envs import finished_episodes, is_image_space, make_vec_env, obs_shape
 from prunerl.rl.masking import Masks, batch_masks, env_action_masks, masked_categorical
-from prunerl.rl.networks import mlp, orthogonal_init
+from prunerl.rl.networks import orthogonal_mlp
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
 from prunerl.rl.plain_mlp import NumpyForward, PlainMLP
 from prunerl.rl.policies import GaussianActor
 from prunerl.rl.ppo_config import PPOConfig
 from prunerl.rl.ppo_loss import (
-    categorical_ppo_grads,
     clipped_surrogate_loss,
+    gradients_by_hand,
     update_metrics,
     value_loss,
 )
 from prunerl.rl.rollout import RolloutBuffer
 from prunerl.rl.schedules import rate_schedule
-
-
-def ppo_mlp(
-    in_dim: int, out_dim: int, hidden: Sequence[int], act: str, out_gain: float
-) -> nn.Sequential:
-    """An MLP with orthogonal init (gain √2) and a last layer of gain ``out_gain``."""
-    net = mlp(in_dim, out_dim, hidden, act)
-    orthogonal_init(net)
-    last = net[-1]
-    assert isinstance(last, nn.Linear)
-    nn.init.orthogonal_(last.weight, out_gain)
-    return net
 
 
 @agents.register("ppo")
@@ -73,16 +60,16 @@ class PPO(Agent):
         self.discrete = isinstance(space, gym.spaces.Discrete)
         if self.discrete:
             assert isinstance(space, gym.spaces.Discrete)
-            actor: nn.Module = ppo_mlp(obs_dim, int(space.n), c.net_arch, c.activation, 0.01)
+            actor: nn.Module = orthogonal_mlp(obs_dim, int(space.n), c.net_arch, c.activation, 0.01)
             action_shape: tuple[int, ...] = ()
         elif isinstance(space, gym.spaces.Box):
             action_shape = tuple(space.shape)
             dim = math.prod(action_shape)
-            mean = ppo_mlp(obs_dim, dim, c.net_arch, c.activation, 0.01)
+            mean = orthogonal_mlp(obs_dim, dim, c.net_arch, c.activation, 0.01)
             actor = GaussianActor(mean, dim, c.log_std_init)
         else:
             raise ValueError(f"PPO needs a Discrete or Box action space, {env_id} has {space}")
-        critic = ppo_mlp(obs_dim, 1, c.net_arch, c.activation, 1.0)
+        critic = orthogonal_mlp(obs_dim, 1, c.net_arch, c.activation, 1.0)
         self.networks = {"actor": actor, "critic": critic}
         params = [*actor.parameters(), *critic.parameters()]
         self.optimizers = {"actor_critic": adam(params, c.learning_rate, eps=1e-5)}
@@ -245,8 +232,8 @@ class PPO(Agent):
                 # gradients of the clipped objective, value loss and entropy bonus
                 zero_grads(opt)
                 if plain is not None and all(p.accepts(mb["obs"]) for p in plain):
-                    log_probs, values, entropy = self._gradients_by_hand(
-                        mb, advantages, clip, plain
+                    log_probs, values, entropy = gradients_by_hand(
+                        *plain, mb, advantages, clip, c.clip_range_vf, c.vf_coef, c.ent_coef
                     )
                 else:
                     log_probs, values, entropy = self._gradients(mb, advantages, clip)
@@ -286,26 +273,6 @@ class PPO(Agent):
             return None
         actor, critic = PlainMLP.of(self.networks["actor"]), PlainMLP.of(self.networks["critic"])
         return None if actor is None or critic is None else (actor, critic)
-
-    def _gradients_by_hand(
-        self,
-        mb: dict[str, torch.Tensor],
-        advantages: torch.Tensor,
-        clip: float,
-        plain: tuple[PlainMLP, PlainMLP],
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`_gradients` without the autograd engine: the loss's derivatives in the logits
-        and values (``rl.ppo_loss``), pushed back through the plain MLPs (``rl.plain_mlp``)."""
-        c = self.config
-        actor, critic = plain
-        actor_out, critic_out = actor.forward(mb["obs"]), critic.forward(mb["obs"])
-        values = critic_out[-1].squeeze(-1)
-        grads = categorical_ppo_grads(
-            actor_out[-1], values, mb, advantages, clip, c.clip_range_vf, c.vf_coef, c.ent_coef
-        )
-        actor.backward(actor_out, grads.logits)
-        critic.backward(critic_out, grads.values.unsqueeze(-1))
-        return grads.log_probs, values, grads.entropy
 
     # ------------------------------------------------------------------ persistence
     def extra_state(self) -> dict[str, Any]:

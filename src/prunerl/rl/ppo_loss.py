@@ -17,6 +17,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from prunerl.rl.plain_mlp import PlainMLP
 from prunerl.spaces.action_mask import mask_invalid
 
 
@@ -138,3 +139,26 @@ def value_grad(
     tie = (error + clipped_grad) * 0.5
     picked = torch.where(unclipped_loss > clipped_loss, error, clipped_grad)
     return torch.where(unclipped_loss == clipped_loss, tie, picked)
+
+
+def gradients_by_hand(
+    actor: PlainMLP,
+    critic: PlainMLP,
+    minibatch: Mapping[str, torch.Tensor],
+    advantages: torch.Tensor,
+    clip: float,
+    clip_vf: float | None,
+    vf_coef: float,
+    ent_coef: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """PPO's ``loss.backward()`` for a plain categorical actor and a plain critic, without the
+    autograd engine: :func:`categorical_ppo_grads` pushed back through both networks into their
+    parameters' ``.grad``. Returns the log-probabilities, values and entropies."""
+    actor_out, critic_out = actor.forward(minibatch["obs"]), critic.forward(minibatch["obs"])
+    values = critic_out[-1].squeeze(-1)
+    grads = categorical_ppo_grads(
+        actor_out[-1], values, minibatch, advantages, clip, clip_vf, vf_coef, ent_coef
+    )
+    actor.backward(actor_out, grads.logits)
+    critic.backward(critic_out, grads.values.unsqueeze(-1))
+    return grads.log_probs, values, grads.entropy
