@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -14,6 +16,9 @@ from prunerl.core.distributions import erk
 from prunerl.core.targets import select_targets
 
 from .nets import mlp, pruned
+
+# random tiny layers at high sparsity can lose every weight; that warning is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:pruning removed every weight")
 
 shapes = st.lists(
     st.tuples(st.integers(1, 40), st.integers(1, 40))
@@ -120,3 +125,17 @@ def test_allocation_never_revives_a_pruned_weight():
     assert layer_masks(scores, mask, [0.2])[0].sum() == 5  # cannot go denser than the mask
     assert not (global_masks(scores, mask, 0.7)[0] & ~mask[0]).any()
     assert keep_count(10, 0.25) == round(7.5)
+
+
+def test_a_layer_pruned_away_by_global_ranking_is_warned_about() -> None:
+    """Global magnitude on 4-256-2 empties the small-weight output head (layer collapse)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 256), nn.ReLU(), nn.Linear(256, 2))
+    with pytest.warns(RuntimeWarning, match=r"every weight of 2\.weight.*layer collapse"):
+        prunerl.prune(model, sparsity=0.9, method="magnitude", scope="global")
+    assert not model[2].weight.any()
+    layered = nn.Sequential(nn.Linear(4, 256), nn.ReLU(), nn.Linear(256, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prunerl.prune(layered, sparsity=0.9, method="magnitude")
+    assert layered[2].weight.any()

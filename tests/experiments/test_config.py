@@ -72,6 +72,20 @@ def test_pruning_that_ends_after_the_run_is_refused() -> None:
         build_config(tiny(pruning={"method": "magnitude", "begin_step": 500}))
 
 
+def test_null_pruning_steps_take_this_runs_defaults() -> None:
+    """A shipped config's fixed window is undone with ``--set pruning.end_step=null``."""
+    fixed = {"method": "gmp", "begin_step": 10_000, "end_step": 37_500, "update_every": 1000}
+    data = apply_overrides(
+        {**tiny(total_steps=4000), "pruning": fixed},
+        ["pruning.begin_step=null", "pruning.end_step=null", "pruning.update_every=null"],
+    )
+    cfg = build_config(data)
+    assert cfg.pruning is not None
+    assert (cfg.pruning["begin_step"], cfg.pruning["end_step"]) == (800, 3000)
+    with pytest.raises(ValueError, match=r"--set pruning.end_step=null"):
+        build_config({**tiny(total_steps=4000), "pruning": fixed})
+
+
 def test_per_network_targets_and_networks_list() -> None:
     cfg = build_config(tiny(pruning={"method": "gmp", "sparsity": {"actor": 0.95, "critic": 0.8}}))
     pruning = cfg.pruning_config()

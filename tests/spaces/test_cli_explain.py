@@ -53,7 +53,7 @@ def test_explain_without_spaces_file_is_a_clear_error(tmp_path: Path) -> None:
     runner = CliRunner(env={"COLUMNS": "300"})
     result = runner.invoke(app, ["explain", str(tmp_path)])
     assert result.exit_code == 2
-    assert "no spaces.json" in result.output and "prune_observations" in result.output
+    assert "no spaces.json" in result.output and "--prune observations" in result.output
     missing = runner.invoke(app, ["explain", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
 

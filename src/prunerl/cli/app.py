@@ -19,6 +19,24 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from prunerl import __version__
+
+        console.print(f"prunerl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Prune deep RL agents: train, prune, evaluate and export smaller policies."""
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -26,7 +26,7 @@ from prunerl.core.gradients import GradientStats
 from prunerl.core.methods import MaskContext
 from prunerl.core.optim_state import zero_state_where
 from prunerl.core.targets import as_networks, find_parameter, holder_of
-from prunerl.core.validation import check_sparsity
+from prunerl.core.validation import check_sparsity, warn_collapsed_layers
 
 
 class Pruner:
@@ -187,6 +187,7 @@ class Pruner:
         new = self.method.update(ctx)
         changed = any(bool((n != t.mask).any()) for n, t in zip(new, self.targets, strict=True))
         self._set_masks(new)
+        warn_collapsed_layers({t.name: t.mask for t in self.targets})
         self.num_updates += 1
         if self.stats is not None:
             self.stats.reset()

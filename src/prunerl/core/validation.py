@@ -1,8 +1,13 @@
-"""Shared argument checks with messages that name the value and the fix."""
+"""Shared argument checks with messages that name the value and the fix, and the warning for a
+pruned-away layer."""
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Mapping
+
+import torch
 
 
 def check_sparsity(value: float, name: str = "sparsity") -> float:
@@ -53,4 +58,19 @@ def check_interval(begin: int, end: int, what: str = "schedule") -> None:
         raise ValueError(
             f"{what} end_step ({end}) must be greater than begin_step ({begin}); "
             "set end_step after begin_step"
+        )
+
+
+def warn_collapsed_layers(masks: Mapping[str, torch.Tensor]) -> None:
+    """Warn about layers whose every weight is pruned (layer collapse: their output no longer
+    depends on their input). Global ranking does it to small-magnitude layers such as an
+    output head."""
+    empty = [name for name, mask in masks.items() if mask.numel() and not bool(mask.any())]
+    if empty:
+        warnings.warn(
+            f"pruning removed every weight of {', '.join(empty)}: the network's output no longer "
+            "depends on its input there (layer collapse); use scope='layer' (or a distribution "
+            "such as 'erk'), or exclude those layers",
+            RuntimeWarning,
+            stacklevel=3,
         )

@@ -99,6 +99,17 @@ class RunConfig(_Section):
         return data
 
 
+WINDOW_KEYS = ("begin_step", "end_step", "update_every", "cut_step")
+
+
+def without_nulls(section: Any, keys: tuple[str, ...]) -> Any:
+    """``section`` without the ``keys`` set to null: null means "the default for this run"
+    (so ``--set pruning.end_step=null`` undoes a shipped config's fixed step)."""
+    if not isinstance(section, dict):
+        return section
+    return {k: v for k, v in section.items() if not (k in keys and v is None)}
+
+
 def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]:
     """Complete a pruning section: default window, then the core's validation and defaults.
 
@@ -112,7 +123,7 @@ def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]
     unknown = sorted(set(section) - set(valid))
     if unknown:
         raise ValueError(f"unknown pruning option(s) {unknown}; valid options: {', '.join(valid)}")
-    data = dict(section)
+    data = without_nulls(section, WINDOW_KEYS)
     structured = data.pop("structured", None)
     if structured is not None:
         structured = resolve_structured(structured, total_steps)
@@ -147,7 +158,8 @@ def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]
         what = "begin_step" if schedule == "one_shot" else "end_step"
         raise ValueError(
             f"pruning.{what} {last} is beyond total_steps {total_steps}: the target sparsity "
-            f"would never be reached; lower {what} or leave it out (default: 75% of the run)"
+            f"would never be reached; lower {what} or leave it out (--set pruning.{what}=null: "
+            "the default, 75% of the run)"
         )
     resolved["networks"] = networks
     if structured is not None:  # hybrid: neurons and weights
@@ -157,13 +169,15 @@ def resolve_pruning(section: dict[str, Any], total_steps: int) -> dict[str, Any]
 
 def resolve_structured(section: Any, total_steps: int) -> dict[str, Any]:
     """Complete `pruning.structured` with the same default window as weights (20%-75%)."""
+    section = without_nulls(section, WINDOW_KEYS)
     config = StructuredConfig.resolve(section, total_steps, GRADUAL_BEGIN, GRADUAL_END)
     last = config.cut_step if config.cut_step is not None else config.last_update_step()
     if last > total_steps:
         what = "cut_step" if config.cut_step is not None else "end_step"
         raise ValueError(
             f"pruning.structured.{what} {last} is beyond total_steps {total_steps}: the neurons "
-            f"would never be cut; lower {what} or leave it out (default: 75% of the run)"
+            f"would never be cut; lower {what} or leave it out "
+            f"(--set pruning.structured.{what}=null: the default, 75% of the run)"
         )
     return config.to_dict()
 

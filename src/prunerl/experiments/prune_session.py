@@ -123,7 +123,10 @@ def resume_prune(run_dir: str | Path, report: Reporter | None = None) -> dict[st
     if not spec_path.is_file():
         raise ValueError(f"{str(run.path)!r} is not a prune run (no prune.yaml)")
     if run.is_finished():
-        raise ValueError(f"prune run {str(run.path)!r} already finished (it has summary.json)")
+        raise ValueError(
+            f"prune run {str(run.path)!r} already finished (it has summary.json); evaluate it "
+            f"with `prunerl evaluate {run.path}`, or start another prune run with a new --out"
+        )
     spec = load_yaml(spec_path)
     loop = LoopConfig.from_dict(spec["loop"])
     try:

@@ -110,8 +110,8 @@ def resume(
     if run.is_finished():
         raise ValueError(
             f"run {str(run.path)!r} already finished (it has summary.json); evaluate it with "
-            f"`prunerl evaluate {run.path}`, or train longer into a new --out with "
-            f"`prunerl train --config {run.config} --set total_steps=N`"
+            f"`prunerl evaluate {run.path}`, or train a fresh run with its settings and more "
+            f"steps: `prunerl train --config {run.config} --set total_steps=N --out NEW_DIR`"
         )
     config = build_config(load_yaml(run.config))
     resolved, agent = build_agent(config)

@@ -3,7 +3,7 @@
     subject = AgentSubject(agent, config)
     result = GatedPruner(subject, config).run()
 
-The mission's flow (train until the threshold -> prune -> fine-tune -> evaluate -> prune further
+The flow (train until the return threshold -> prune -> fine-tune -> evaluate -> prune further
 or go back): a step that keeps the return within the tolerance of the reference is accepted;
 one that does not is rolled back to the last accepted weights, masks and optimizer state, and
 retried with longer fine-tuning or a smaller step. Dense and pruned agents are evaluated on the

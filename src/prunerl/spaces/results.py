@@ -118,8 +118,9 @@ def load_spaces(path: str | Path) -> dict[str, SpacePruning]:
     target = _spaces_path(path)
     if not target.exists():
         raise FileNotFoundError(
-            f"no {SPACES_FILE} at {target}; run observation/action pruning on this run first "
-            "(prunerl.spaces.prune_observations / prune_actions, then save_spaces)"
+            f"no {SPACES_FILE} at {target}; find what to drop first with `prunerl explain "
+            f"{Path(path)} --prune observations` (or `--prune actions`; in Python: "
+            "prunerl.spaces.prune_observations, then save_spaces)"
         )
     try:
         data = json.loads(target.read_text())

@@ -27,7 +27,7 @@ class Gradient(Criterion):
 
 @criteria.register("gradient_rule")
 class GradientRule(Criterion):
-    """The mission's rule: prune weights whose mean |g| < c · mean(|g|) of their layer."""
+    """Relative gradient rule: prune weights whose mean |g| < c · mean(|g|) of their layer."""
 
     needs_gradients = True
 

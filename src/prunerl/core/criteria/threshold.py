@@ -1,4 +1,4 @@
-"""Absolute threshold: ``w = 0 if |w| < θ else w`` (the mission's magnitude rule)."""
+"""Absolute threshold: ``w = 0 if |w| < θ else w`` (magnitude pruning by a fixed cut-off)."""
 
 from __future__ import annotations
 
