@@ -60,9 +60,20 @@ def train(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/…).")] = None,
     prune: Annotated[
-        str | None, typer.Option(help="Pruning method (gmp, magnitude, set, rigl…) or none.")
+        str | None,
+        typer.Option(
+            help="Pruning method: gmp (gradual, 20%→75% of the run; the default with "
+            "--sparsity), magnitude (one-shot at 75%), lottery, static, set, rigl; or none. "
+            "`prunerl methods` lists all; pruning.* keys via --set (e.g. pruning.distribution=erk)."
+        ),
     ] = None,
-    sparsity: Annotated[float | None, typer.Option(help="Target sparsity in [0, 1).")] = None,
+    sparsity: Annotated[
+        float | None,
+        typer.Option(
+            help="Target sparsity in [0, 1), the same in every layer "
+            "(--set pruning.distribution=erk keeps small layers denser)."
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="Run config YAML, or a shipped one: dqn_cartpole_gmp90…")
     ] = None,
