@@ -57,6 +57,7 @@ def has_hooks(module: nn.Module) -> bool:
 
 
 def globally_hooked() -> bool:
+    """True if a hook is registered for every module (``register_module_forward_hook`` etc.)."""
     return bool(
         _module._global_forward_hooks
         or _module._global_forward_pre_hooks
@@ -66,6 +67,7 @@ def globally_hooked() -> bool:
 
 
 def _tensor_hooked(p: torch.Tensor | None) -> bool:
+    """True if a gradient hook on ``p`` would be skipped by a hand-written backward."""
     return p is not None and bool(
         getattr(p, "_backward_hooks", None) or getattr(p, "_post_accumulate_grad_hooks", None)
     )
