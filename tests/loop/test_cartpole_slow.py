@@ -45,8 +45,7 @@ def reaches_95(source: Path, out: Path, **changes: Any) -> dict[str, Any]:
         tolerance=0.05,
         eval_episodes=20,
         threshold=475.0,  # train on first if the dense run is not there yet
-        budget=150_000,
-        **changes,
+        **{"budget": 150_000, **changes},
     )
     summary = prune_run(source, config, out)
     history = History.read_csv(out / "history.csv")
@@ -87,8 +86,9 @@ def test_dqn_reaches_95_percent_sparsity_within_tolerance(tmp_path: Path) -> Non
     # DQN's fine-tuning is noisy (and its trajectory differs from one process to the next at
     # the level of float rounding): a rejected step is retried once with twice the fine-tuning
     # before it is halved, and the loop may creep on in steps down to 0.5% of the remaining
-    # weights (runs stopped at 94.6% with a 2% floor)
+    # weights (runs stopped at 94.6% with a 2% floor). Runs reach 95% after 134k env steps of
+    # fine-tuning, or sit at 94.6% at 144k: the budget leaves room for those last steps.
     reaches_95(
         source, tmp_path / "p95", finetune_steps=6000, finetune_chunks=3, train_longer=1,
-        min_step=0.005,
+        min_step=0.005, budget=250_000,
     )  # fmt: skip
