@@ -273,7 +273,8 @@ class DQN(Agent):
                 targets = b.rewards + cont * next_value(next_q, None, b.next_masks)
             for i in range(n):
                 if c.double_q:  # the current online network picks the next action
-                    online = predict_q(self.networks["q"], self._to_input(b.next_obs[i]))
+                    x = self._to_input(b.next_obs[i])
+                    online = predict_q(self.networks["q"], x, plain)  # the round's plain view
                     masks = None if b.next_masks is None else b.next_masks[i]
                     target = b.rewards[i] + cont[i] * next_value(next_q[i], online, masks)
                 else:

@@ -92,7 +92,8 @@ def plain_q_network(net: nn.Module) -> PlainQ | None:
 
 
 @torch.no_grad()
-def predict_q(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``net(x)`` without autograd; a plain Q-network skips the module machinery."""
-    plain = plain_q_network(net)
+def predict_q(net: nn.Module, x: torch.Tensor, plain: PlainQ | None = None) -> torch.Tensor:
+    """``net(x)`` without autograd; a plain Q-network skips the module machinery (``plain``:
+    its view when the caller has it already, e.g. once per round of updates)."""
+    plain = plain if plain is not None else plain_q_network(net)
     return plain.predict(x) if plain is not None and plain.accepts(x) else net(x)
