@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from test_action_masking import (
+from .test_action_masking import (
     BAD_MASK,
     CHAIN,
     LENGTH,

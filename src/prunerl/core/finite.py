@@ -24,10 +24,10 @@ def describe_non_finite(values: np.ndarray | torch.Tensor) -> str | None:
     array = np.asarray(array)
     if array.dtype.kind not in "fc":
         return None
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size == 0:
+    bad = np.argwhere(~np.isfinite(array.reshape(array.shape or (1,))))
+    if len(bad) == 0:
         return None
-    index = tuple(int(i) for i in bad[0])
+    index = tuple(int(i) for i in bad[0]) if array.ndim else ()
     value = array[index] if index else array.item()
     kind = "NaN" if np.isnan(value) else ("+Inf" if value > 0 else "-Inf")
     where = "" if not index else "[" + ", ".join(str(i) for i in index) + "]"

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from prunerl import __version__
+from prunerl.core.finite import NonFiniteError, first_non_finite
 from prunerl.experiments.run_dir import RunDir, atomic_write, read_json, write_json
 from prunerl.rl.base import Agent
 from prunerl.rl.buffers import ReplayBuffer
@@ -49,12 +50,36 @@ def set_global_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state(np_state)
 
 
+def non_finite_weights(state: dict[str, Any]) -> str | None:
+    """``"q.trunk.0.weight[3, 1] is NaN"`` when a network or optimizer tensor of an agent state
+    is not finite (a diverged run), else None."""
+    named: dict[str, torch.Tensor] = {}
+    for net, weights in (state.get("networks") or {}).items():
+        named.update({f"{net}.{k}": v for k, v in weights.items() if v.is_floating_point()})
+    for opt, opt_state in (state.get("optimizers") or {}).items():
+        for index, slots in (opt_state.get("state") or {}).items():
+            for key, value in slots.items():
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
+                    named[f"optimizer {opt}, parameter {index}, {key}"] = value
+    found = first_non_finite(named)
+    return None if found is None else "".join(found)
+
+
 def save_checkpoint(
     agent: Agent, run: RunDir, name: str, meta: dict[str, Any], keep_buffer: bool = False
 ) -> Path:
-    """Write ``NAME.pt`` (agent state), optionally the buffer, then ``NAME.json`` (metadata)."""
+    """Write ``NAME.pt`` (agent state), optionally the buffer, then ``NAME.json`` (metadata).
+
+    A state holding NaN or Inf is refused (:class:`NonFiniteError`): the checkpoint on disk
+    stays the last good one."""
     path = run.checkpoint(name)
-    atomic_write(path, lambda f: torch.save(agent.state_dict(), f), binary=True)
+    state = agent.state_dict()
+    problem = non_finite_weights(state)
+    if problem is not None:
+        raise NonFiniteError(
+            f"not writing checkpoint {name!r}: {problem}; {path.name} keeps the last good state"
+        )
+    atomic_write(path, lambda f: torch.save(state, f), binary=True)
     buffer = find_buffer(agent) if keep_buffer else None
     if buffer is not None:
         arrays: dict[str, Any] = buffer.filled_arrays()
@@ -99,6 +124,12 @@ def load_checkpoint(run: RunDir, name: str = "last") -> tuple[dict[str, Any], di
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"checkpoint {str(path)!r} is unreadable ({first})") from None
     counters = state.get("counters", {}) if isinstance(state, dict) else {}
+    problem = non_finite_weights(state) if isinstance(state, dict) else None
+    if problem is not None:
+        raise ValueError(
+            f"checkpoint {str(path)!r} is poisoned: {problem} (written by a run that diverged); "
+            "it cannot be resumed or evaluated: use an earlier run, or train again from config.yaml"
+        )
     if counters.get("num_timesteps") != meta.get("num_timesteps"):
         raise ValueError(
             f"checkpoint {str(path)!r} and its metadata disagree (step "

@@ -56,6 +56,8 @@ class RunConfig(_Section):
     seed: Annotated[int, Field(ge=0)] = 0
     # torch intra-op threads while training: 1 is fastest for RL's small networks on CPU
     threads: Annotated[int, Field(ge=1)] = 1
+    # flush denormal floats to 0 while training: the same learning, up to 2x faster on some CPUs
+    flush_denormal: bool = True
     gym_packages: list[str] = Field(default_factory=list)  # modules that register custom envs
     env_kwargs: dict[str, Any] = Field(default_factory=dict)  # passed to gymnasium.make
     agent: dict[str, Any] = Field(default_factory=dict)  # overrides of the algo's hyperparameters

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from prunerl.core.finite import NonFiniteError
 from prunerl.experiments.algos import agent_class, agent_hyperparameters, hyperparameters_dict
 from prunerl.experiments.callbacks import (
     Checkpointer,
@@ -58,6 +59,7 @@ def build_agent(config: RunConfig) -> tuple[RunConfig, Agent]:
         prune_networks=config.prune_networks(),
         seed=config.seed,
         env_kwargs=config.env_kwargs,
+        flush_denormal=config.flush_denormal,
     )
     structured = config.structured_config()
     if structured is not None:  # neurons masked in env steps, then cut (agent.structured)
@@ -251,11 +253,24 @@ class Session:
                 return self.finish()
         except KeyboardInterrupt:
             pass
+        except NonFiniteError as exc:  # nothing more is written: the checkpoints stay good
+            raise NonFiniteError(f"{exc}. {self._kept()}") from None
         finally:
             if self.bar is not None:
                 self.bar.close()
         self.save(agent, "last")
         raise TrainingInterrupted(str(self.rundir.path))
+
+    def _kept(self) -> str:
+        """What a diverged run leaves on disk, in words."""
+        meta = self.rundir.checkpoint("last").with_suffix(".json")
+        if not meta.is_file():
+            return f"Training stopped before its first checkpoint ({self.rundir.path})"
+        step = read_json(meta)["num_timesteps"]
+        return (
+            f"Training stopped; {self.rundir.path} keeps its last good checkpoint (env step "
+            f"{step}) and metrics.csv up to the divergence"
+        )
 
     def finish(self) -> dict[str, Any]:
         """Final evaluation (unless one ran at this step), final checkpoint, summary.json."""

@@ -159,6 +159,7 @@ class DQN(Agent):
         epsilon = LinearSchedule(c.exploration_initial_eps, c.exploration_final_eps, decay)
         final_lr = c.learning_rate if c.final_learning_rate is None else c.final_learning_rate
         lr = rate_schedule(c.learning_rate, final_lr, total_timesteps, self.schedule_origin)
+        self.prepare_learning()
         obs, mask = self._last_obs, self._last_mask
         if obs is None:
             obs, info = self.env.reset(seed=self.seed if self.num_timesteps == 0 else None)
@@ -176,6 +177,7 @@ class DQN(Agent):
             # step
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             self.num_timesteps += 1
+            self.check_transition(next_obs, reward)
             # store: only `terminated` stops bootstrapping, so time-limit truncation bootstraps;
             # the next state's valid actions go along for the target's max
             next_mask = env_action_masks(info, self._action_space)
@@ -185,6 +187,7 @@ class DQN(Agent):
                 episode = info["episode"]
                 cb.on_episode(self, float(episode["r"]), int(episode["l"]))
                 next_obs, info = self.env.reset()
+                self.check_transition(next_obs, 0.0)
                 next_mask = env_action_masks(info, self._action_space)
             obs, mask = next_obs, next_mask
             self._last_obs, self._last_mask = obs, mask  # current, for mid-run checkpoints
@@ -202,6 +205,10 @@ class DQN(Agent):
                 break
         cb.on_training_end(self)
         return self
+
+    def drop_episode(self) -> None:
+        self._last_obs = self._last_mask = None
+        self.writer.clear()
 
     def on_networks_replaced(self) -> None:
         """A structural cut replaced the Q-networks: refresh the clipped parameter list."""
@@ -286,7 +293,9 @@ class DQN(Agent):
                 self._gradient_step()
             done += n
         loss = LOSS_FUNCTIONS[self.config.loss](q_taken, target)
-        return {"loss": float(loss), "q_mean": float(q_taken.mean())}
+        metrics = {"loss": float(loss), "q_mean": float(q_taken.mean())}
+        self.check_update(metrics)
+        return metrics
 
     def _gradient_step(self) -> None:
         """Gradient statistics for the pruner, clipping, Adam step, masks re-applied."""

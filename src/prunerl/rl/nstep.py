@@ -61,6 +61,10 @@ class NStepWriter:
                 self.gamma**k,
             )
 
+    def clear(self) -> None:
+        """Drop the steps not yet written (their episode is abandoned)."""
+        self.pending.clear()
+
     def state_dict(self) -> dict[str, Any]:
         """The steps not yet written (tensors and plain data, so checkpoints load safely)."""
         if not self.pending:

@@ -164,6 +164,7 @@ class PPO(Agent):
         clip = rate_schedule(
             c.clip_range, 0.0 if c.anneal_clip else c.clip_range, total_timesteps, t0
         )
+        self.prepare_learning()
         if self._obs is None:
             obs, infos = self.envs.reset(seed=self.seed if self.num_timesteps == 0 else None)
             self._obs = self.normalize_obs(obs, update=True)
@@ -196,6 +197,7 @@ class PPO(Agent):
                 self._env_actions(actions)
             )
             self.num_timesteps += c.num_envs
+            self.check_transition(next_obs, rewards)
             ends = terminated | truncated
             if self.reward_scaler is not None:
                 rewards = self.reward_scaler(rewards, ends)
@@ -247,6 +249,7 @@ class PPO(Agent):
                 self.num_updates += 1
                 self.pruning_step()
         metrics = update_metrics(log_probs, values, entropy, mb, advantages, clip, c.clip_range_vf)
+        self.check_update(metrics)
         return {**metrics, "clip_range": clip}
 
     def _gradients(
@@ -273,6 +276,13 @@ class PPO(Agent):
             return None
         actor, critic = PlainMLP.of(self.networks["actor"]), PlainMLP.of(self.networks["critic"])
         return None if actor is None or critic is None else (actor, critic)
+
+    def drop_episode(self) -> None:
+        """The envs reset at the next :meth:`learn`; the rollout in progress is dropped."""
+        self._obs = self._masks = None
+        self.buffer.pos = 0
+        if self.reward_scaler is not None:
+            self.reward_scaler.returns[:] = 0.0
 
     # ------------------------------------------------------------------ persistence
     def extra_state(self) -> dict[str, Any]:

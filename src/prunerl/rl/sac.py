@@ -134,6 +134,7 @@ class SAC(Agent):
         cb = callback or Callback()
         space = self._action_space
         assert isinstance(space, gym.spaces.Box)
+        self.prepare_learning()
         obs = self._last_obs
         if obs is None:
             obs, _ = self.env.reset(seed=self.seed if self.num_timesteps == 0 else None)
@@ -147,6 +148,7 @@ class SAC(Agent):
             # step
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             self.num_timesteps += 1
+            self.check_transition(next_obs, reward)
             # store: only `terminated` stops bootstrapping, so time-limit truncation bootstraps
             self.buffer.add(
                 obs.reshape(-1),
@@ -158,6 +160,7 @@ class SAC(Agent):
             if terminated or truncated:
                 cb.on_episode(self, float(info["episode"]["r"]), int(info["episode"]["l"]))
                 next_obs, _ = self.env.reset()
+                self.check_transition(next_obs, 0.0)
             obs = self._last_obs = next_obs  # current at every step, for mid-run checkpoints
             # update: a round of gradient steps every train_freq env steps
             t = self.num_timesteps
@@ -216,7 +219,12 @@ class SAC(Agent):
                 "entropy": -log_probs.mean(),
                 "alpha": alpha,
             }
-        return {k: float(v.detach()) for k, v in last.items()}
+        metrics = {k: float(v.detach()) for k, v in last.items()}
+        self.check_update(metrics, {"log_alpha": self.log_alpha})
+        return metrics
+
+    def drop_episode(self) -> None:
+        self._last_obs = None
 
     # ------------------------------------------------------------------ persistence
     def extra_state(self) -> dict[str, Any]:
