@@ -6,6 +6,10 @@ All three use RL-Zoo's CartPole hyperparameters (identical for both libraries) a
 thread; the runs alternate within one process so machine load hits them alike. Reports the
 median process CPU time (one thread: the wall time of an idle machine) and wall time of each,
 env steps per second and the ratios. Needs ``stable-baselines3``.
+
+prunerl flushes denormal floats to 0 while it trains (``flush_denormal``, on by default); SB3
+does not, so its runs set the flag off, as a user's SB3 run has it. ``--variants`` adds
+``prunerl dense, no flush`` to measure what flushing gains on this CPU.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 
 import torch
 
+from benchmarks.common import machine_line
 from prunerl.core import PruningConfig
 from prunerl.rl.dqn import DQN, DQNConfig
 
@@ -54,14 +59,15 @@ def run_sb3(steps: int, seed: int) -> Timing:
     model = SB3DQN(
         "MlpPolicy", ENV, policy_kwargs=dict(net_arch=[256, 256]), seed=seed, device="cpu", **ZOO
     )
+    torch.set_flush_denormal(False)  # SB3 leaves the CPU's default
     return timed(lambda: model.learn(steps))
 
 
-def run_prunerl(steps: int, seed: int, pruned: bool) -> Timing:
+def run_prunerl(steps: int, seed: int, pruned: bool, flush: bool = True) -> Timing:
     """CPU and wall seconds of one prunerl run (agent construction excluded, like SB3)."""
     config = DQNConfig(net_arch=(256, 256), **ZOO)  # type: ignore[arg-type]
     pruning = PruningConfig(**GMP90) if pruned else None
-    agent = DQN(ENV, config, pruning=pruning, seed=seed)
+    agent = DQN(ENV, config, pruning=pruning, seed=seed, flush_denormal=flush)
     return timed(lambda: agent.learn(steps))
 
 
@@ -70,12 +76,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=50_000)
     parser.add_argument("--no-sb3", action="store_true", help="skip the SB3 baseline")
+    parser.add_argument(
+        "--no-flush", action="store_true", help="also time prunerl dense with denormals kept"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
+    print(machine_line(flush_denormal="prunerl on, sb3 off"), flush=True)
     runs: dict[str, Callable[[int, int], Timing]] = {
         "prunerl dense": lambda n, s: run_prunerl(n, s, False),
         "prunerl gmp90": lambda n, s: run_prunerl(n, s, True),
     }
+    if args.no_flush:
+        runs["prunerl dense, no flush"] = lambda n, s: run_prunerl(n, s, False, flush=False)
     if not args.no_sb3:
         runs["sb3"] = run_sb3
     times: dict[str, list[Timing]] = {name: [] for name in runs}
@@ -92,6 +104,9 @@ def main() -> None:
         if "sb3" in med:
             speedup = med["sb3"] / med["prunerl dense"]
             print(f"[{clock}] prunerl dense speed-up over SB3: {speedup:.2f}x")
+        if "prunerl dense, no flush" in med:
+            gain = med["prunerl dense, no flush"] / med["prunerl dense"]
+            print(f"[{clock}] dense without / with denormal flushing: {gain:.3f}")
 
 
 if __name__ == "__main__":

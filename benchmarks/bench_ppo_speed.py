@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import torch
 
+from benchmarks.common import machine_line
 from prunerl.core import PruningConfig
 from prunerl.rl.evaluate import evaluate_policy
 from prunerl.rl.ppo import PPO
@@ -24,7 +25,9 @@ from prunerl.rl.ppo import PPO
 ENV = "CartPole-v1"
 
 
-def run_prunerl(steps: int, seed: int, sparsity: float | None) -> tuple[float, float]:
+def run_prunerl(
+    steps: int, seed: int, sparsity: float | None, flush: bool = True
+) -> tuple[float, float]:
     pruning = None
     if sparsity is not None:  # the learning benchmark's schedule, scaled to ``steps``
         pruning = PruningConfig(
@@ -35,7 +38,7 @@ def run_prunerl(steps: int, seed: int, sparsity: float | None) -> tuple[float, f
             update_every=1000,
             distribution="erk",
         )
-    agent = PPO(ENV, seed=seed, pruning=pruning)
+    agent = PPO(ENV, seed=seed, pruning=pruning, flush_denormal=flush)
     start = time.process_time()
     agent.learn(steps)
     elapsed = time.process_time() - start
@@ -64,6 +67,7 @@ def run_sb3(steps: int, seed: int) -> tuple[float, float]:
         device="cpu",
         seed=seed,
     )
+    torch.set_flush_denormal(False)  # SB3 leaves the CPU's default
     start = time.process_time()
     model.learn(steps)
     elapsed = time.process_time() - start
@@ -78,12 +82,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--variants", default="sb3,dense,pruned90")
+    parser.add_argument(
+        "--variants", default="sb3,dense,pruned90", help="also: dense_noflush (denormals kept)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
+    print(machine_line(flush_denormal="prunerl on, sb3 off"), flush=True)
     runners: dict[str, Callable[[int], tuple[float, float]]] = {
         "sb3": lambda seed: run_sb3(args.steps, seed),
         "dense": lambda seed: run_prunerl(args.steps, seed, None),
+        "dense_noflush": lambda seed: run_prunerl(args.steps, seed, None, flush=False),
         "pruned90": lambda seed: run_prunerl(args.steps, seed, 0.9),
     }
     variants = args.variants.split(",")
@@ -105,6 +113,8 @@ def main() -> None:
         print(f"speed-up dense vs sb3: {med['sb3'] / med['dense']:.2f}x")
     if "dense" in med and "pruned90" in med:
         print(f"pruned90 / dense wall time: {med['pruned90'] / med['dense']:.3f}")
+    if "dense" in med and "dense_noflush" in med:
+        print(f"dense without / with denormal flushing: {med['dense_noflush'] / med['dense']:.3f}")
 
 
 if __name__ == "__main__":

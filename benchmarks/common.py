@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -42,3 +44,27 @@ def paired_ratio(times: Mapping[str, list[float]], variant: str, baseline: str) 
     """Median over repeats of variant / baseline time, each pair measured back to back."""
     pairs = zip(times[variant], times[baseline], strict=True)
     return statistics.median(v / b for v, b in pairs)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), or what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line(**settings: object) -> str:
+    """One line saying where a benchmark ran: CPU model, cores, torch, and its settings (e.g.
+    ``flush_denormal=True``). Speed ratios differ between CPUs: quote them with this line."""
+    import torch
+
+    extra = "".join(f", {k}={v}" for k, v in settings.items())
+    return (
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} torch thread(s){extra}"
+    )

@@ -49,9 +49,15 @@ class ToleranceCheck:
     mode: str
     evidence: str
     statistic: str
+    upper: float = math.nan  # the same quantity as ``value`` at the CI's upper end
 
     def __bool__(self) -> bool:
         return self.passed
+
+    @property
+    def clearly_below(self) -> bool:
+        """Even the upper end of the evidence misses the threshold: more episodes would not help."""
+        return self.upper < self.threshold
 
     def to_dict(self) -> dict[str, Any]:
         """Plain fields, ready for JSON or a metrics logger."""
@@ -111,9 +117,9 @@ def within_tolerance(
         "seed": seed,
     }
     if evidence == "point":
-        value = value_c
+        value = upper = value_c
     elif evidence == "lower_bound":
-        value = bootstrap_ci(cand, statistic, **options)[0]
+        value, upper = bootstrap_ci(cand, statistic, **options)
     else:
         result = compare(cand, ref, statistic=statistic, paired=paired, **options)
         if not math.isfinite(result.ci_low):
@@ -121,7 +127,7 @@ def within_tolerance(
                 "evidence='non_inferiority' needs at least 2 candidate and 2 reference returns, "
                 f"got {cand.size} and {ref.size}; evaluate more episodes or use evidence='point'"
             )
-        value = value_r + result.ci_low
+        value, upper = value_r + result.ci_low, value_r + result.ci_high
     return ToleranceCheck(
         passed=bool(value >= threshold),
         value=float(value),
@@ -132,4 +138,5 @@ def within_tolerance(
         mode=mode,
         evidence=evidence,
         statistic=statistic,
+        upper=float(upper),
     )

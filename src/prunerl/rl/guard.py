@@ -50,26 +50,26 @@ def update_problem(
 ) -> str | None:
     """None when the round's metrics (losses) and every weight are finite; else what is not,
     e.g. ``"loss is NaN"`` or ``"weight q.trunk.0.weight[3, 1] is NaN (its gradient too)"``."""
+    bad_metric = next((k for k, v in metrics.items() if not math.isfinite(v)), None)
+    tensors = [p for module in networks.values() for p in module.parameters()]
+    if bad_metric is None and all_finite([*tensors, *extra.values()]):
+        return None
     params: dict[str, torch.Tensor] = {
         f"{net}.{name}": p
         for net, module in networks.items()
         for name, p in module.named_parameters()
     }
-    params.update(extra)
-    bad_metric = next((k for k, v in metrics.items() if not math.isfinite(v)), None)
-    if bad_metric is None and all_finite(list(params.values())):
-        return None
-    located = first_non_finite(params)
+    located = first_non_finite({**params, **extra})
+    what = None
     if located is not None:
         name, found = located
-        grad = params[name].grad
+        grad = {**params, **extra}[name].grad
         also = " (its gradient too)" if grad is not None and not all_finite([grad]) else ""
         what = f"weight {name}{found}{also}"
-        if bad_metric is not None:
-            what = f"{bad_metric} is {_kind(metrics[bad_metric])} and {what}"
-        return what
-    assert bad_metric is not None
-    return f"{bad_metric} is {_kind(metrics[bad_metric])}"
+    if bad_metric is not None:
+        loss = f"{bad_metric} is {_kind(metrics[bad_metric])}"
+        what = loss if what is None else f"{loss} and {what}"
+    return what  # None: a sum overflowed, every entry is finite
 
 
 def _kind(value: float) -> str:
