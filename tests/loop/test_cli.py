@@ -16,6 +16,7 @@ from prunerl.loop import History
 from cli.helpers import error_line, invoke  # isort: skip
 
 ACCEPT = ["--tolerance", "10000", "--mode", "absolute", "--evidence", "point", "--episodes", "3"]
+ACCEPT += ["--max-episodes", "6", "--holdout-episodes", "3"]
 FAST = ["--finetune-steps", "40", "--set", "eval_before_finetune=false", "--step", "0.6"]
 
 
@@ -35,7 +36,9 @@ def test_prune_reaches_the_target_and_writes_the_run(source: Path, tmp_path: Pat
     assert "accept" in result.stdout  # one line per step
     summary = json.loads((out / "summary.json").read_text())
     assert summary["sparsity"] == pytest.approx(0.8, abs=0.01)
-    assert len(History.read_csv(out / "history.csv")) == summary["iterations"] + 1
+    history = History.read_csv(out / "history.csv")
+    assert len(history) == summary["iterations"] + 2 and history[-1].action == "verify"
+    assert "verified: on 3 held-out episodes" in result.stdout
 
 
 def test_ctrl_c_then_resume(source: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -20,10 +21,15 @@ def run(subject: FakeSubject, **changes: Any) -> tuple[GatedPruner, Any]:
     return loop, loop.run()
 
 
+def attempts(result: Any) -> list[StepRecord]:
+    """The records of prune attempts (accepted or rolled back)."""
+    return [r for r in result.history if r.action in ("accept", "rollback")]
+
+
 def test_accepts_every_step_until_the_target() -> None:
     subject = FakeSubject(target=0.9)
     _, result = run(subject, step=0.5)
-    prunes = [r for r in result.history if r.action != "reference"]
+    prunes = attempts(result)
     # each step removes half of the remaining weights, the last one is capped at the target
     assert [round(r.sparsity, 4) for r in prunes] == [0.5, 0.75, 0.875, 0.9]
     assert all(r.accepted for r in prunes)
@@ -37,7 +43,8 @@ def test_accepts_every_step_until_the_target() -> None:
 def test_rollback_restores_and_retries_with_a_smaller_step() -> None:
     subject = FakeSubject(target=0.9, limit=0.6)
     _, result = run(subject, step=0.5, min_step=0.05)
-    actions = [(r.action, round(r.step, 4), round(r.sparsity, 4)) for r in result.history[1:]]
+    tried = attempts(result)
+    actions = [(r.action, round(r.step, 4), round(r.sparsity, 4)) for r in tried]
     assert actions[:3] == [
         ("accept", 0.5, 0.5),
         ("rollback", 0.5, 0.75),
@@ -45,10 +52,10 @@ def test_rollback_restores_and_retries_with_a_smaller_step() -> None:
     ]
     assert actions[3] == ("accept", 0.125, 0.5625)
     # every rollback went back to the last accepted point and halved the step
-    for before, after in zip(result.history, result.history[1:], strict=False):
+    for before, after in itertools.pairwise(tried):
         if before.action == "rollback":
             assert after.sparsity_before == pytest.approx(
-                max(r.sparsity for r in result.history[: result.history.index(after)] if r.accepted)
+                max(r.sparsity for r in tried[: tried.index(after)] if r.accepted)
             )
             assert after.step == pytest.approx(before.step * 0.5)
     assert result.stop_reason == "min_step"

@@ -34,6 +34,8 @@ def always_accept(**changes: Any) -> LoopConfig:
         "mode": "absolute",
         "evidence": "point",
         "eval_episodes": 3,
+        "max_eval_episodes": 6,  # the reference's pool of selection episodes
+        "holdout_episodes": 3,
         "finetune_steps": 40,
         "eval_before_finetune": False,
         "step": 0.6,
@@ -51,10 +53,14 @@ def test_prune_run_writes_a_complete_run_directory(source: Path, tmp_path: Path)
     assert summary["stop_reason"] == "target_reached" and summary["succeeded"]
     assert summary["sparsity"] == pytest.approx(0.9, abs=0.01)
     history = History.read_csv(out / "history.csv")
-    assert [r.action for r in history] == ["reference"] + ["accept"] * 3
+    assert [r.action for r in history] == ["reference"] + ["accept"] * 3 + ["verify"]
     assert summary["accepted_steps"] == 3 and summary["rollbacks"] == 0
     assert summary["loop_env_steps"] == 3 * 40
-    assert summary["eval_seeds"][0] == 10_000 + 50_000  # held-out episodes for the final return
+    assert summary["eval_seeds"][0] == 1_000_000  # held-out episodes for the final return
+    assert (
+        summary["status"] == "verified" and "the tolerance holds" in summary["verification_message"]
+    )
+    assert (out / "checkpoints" / "reference.pt").is_file()  # what a resume distils towards
     # a run like any other: `prunerl evaluate` rebuilds the agent and loads the pruned policy
     result = evaluate_run(out, episodes=2)
     assert result["sparsity"] == pytest.approx(summary["sparsity"])
@@ -112,7 +118,7 @@ def test_target_below_current_sparsity_writes_nothing(source: Path, tmp_path: Pa
         prune_run(first, always_accept(target=0.3), tmp_path / "p30")
     assert not (tmp_path / "p30").exists()
     again = prune_run(first, always_accept(target=0.8), tmp_path / "p80")  # pruning further works
-    assert again["reference"]["n"] == 3 and again["sparsity"] == pytest.approx(0.8, abs=0.01)
+    assert again["reference"]["n"] == 6 and again["sparsity"] == pytest.approx(0.8, abs=0.01)
 
 
 def test_sensitivity_sets_per_layer_targets(source: Path, tmp_path: Path) -> None:

@@ -9,6 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+
+from prunerl.rl import Callback
+from prunerl.rl.dqn import DQN, DQNConfig
+from prunerl.rl.evaluate import evaluate_policy
+
 from .test_action_masking import (
     BAD_MASK,
     CHAIN,
@@ -17,10 +22,6 @@ from .test_action_masking import (
     chain_kwargs,
     obs_masks,
 )
-
-from prunerl.rl import Callback
-from prunerl.rl.dqn import DQN, DQNConfig
-from prunerl.rl.evaluate import evaluate_policy
 
 torch.set_num_threads(1)
 

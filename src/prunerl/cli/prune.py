@@ -52,6 +52,7 @@ def report(record: StepRecord) -> None:
         f"{record.iteration:3d} [{colour}]{record.action:8s}[/] {record.sparsity:7.2%}  "
         f"return {record.return_mean:6.1f} [{record.ci_low:.0f}, {record.ci_high:.0f}]"
     )
+    line += f"  ({record.episodes} ep)"
     if record.action in ("accept", "rollback"):
         sign = ">=" if record.accepted else "<"
         line += f"  gate {record.gate_value:.0f} {sign} {record.gate_threshold:.0f}"
@@ -90,7 +91,16 @@ def prune(
     threshold: Annotated[
         float | None, typer.Option(help="Return to reach by training before pruning.")
     ] = None,
-    episodes: Annotated[int, typer.Option(help="Evaluation episodes per step.")] = 20,
+    episodes: Annotated[int, typer.Option(help="Episodes of the gate's first look.")] = 20,
+    max_episodes: Annotated[
+        int, typer.Option(help="While unclear the gate looks again with 2x, up to this.")
+    ] = 80,
+    holdout_episodes: Annotated[
+        int, typer.Option(help="Fresh episodes the final policy is verified on.")
+    ] = 50,
+    distill_steps: Annotated[
+        int, typer.Option(help="Distillation steps from the reference after each prune.")
+    ] = 1000,
     lr_scale: Annotated[
         float, typer.Option(help="Fine-tune at this share of the agent's learning rate.")
     ] = 0.1,
@@ -141,6 +151,9 @@ def prune(
                 "budget": budget,
                 "threshold": threshold,
                 "eval_episodes": episodes,
+                "max_eval_episodes": max_episodes,
+                "holdout_episodes": holdout_episodes,
+                "distill_steps": distill_steps,
                 "lr_scale": lr_scale,
                 "networks": networks or None,
                 "structured": structured,
@@ -164,14 +177,18 @@ def prune(
             highlight=False,
         )
         raise typer.Exit(code=130) from None
-    colour = "green" if summary["succeeded"] else "yellow"
+    colour = "green" if summary["stop_reason"] == "target_reached" else "yellow"
     console.print(f"[{colour}]{summary['stop_reason']}:[/] {summary['message']}", highlight=False)
+    if summary["verification_message"]:
+        ok = summary["status"] == "verified"
+        label = "[green]verified:[/]" if ok else f"[bold yellow]warning ({summary['status']}):[/]"
+        console.print(f"{label} {summary['verification_message']}", highlight=False)
     console.print(
         f"final: {summary['loop_sparsity']:.2%} of {summary['pruned']} pruned, return "
         f"{summary['final_return_mean']:.1f} ± {summary['final_return_std']:.1f} on "
-        f"{summary['eval_episodes']} held-out episodes (reference "
-        f"{summary['reference']['mean']:.1f}), {summary['accepted_steps']} steps accepted, "
-        f"{summary['rollbacks']} rolled back, {summary['loop_env_steps']} env steps",
+        f"{summary['eval_episodes']} held-out episodes, {summary['accepted_steps']} steps "
+        f"accepted, {summary['rollbacks']} rolled back, {summary['loop_env_steps']} env steps "
+        f"of training, {summary['eval_episodes_total']} evaluation episodes",
         highlight=False,
     )
     console.print(f"run directory: {summary['run_dir']}", highlight=False)

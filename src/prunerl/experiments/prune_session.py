@@ -9,7 +9,8 @@ The new directory is a run like any other (``prunerl evaluate`` reads it) plus t
     OUT/prune.yaml         the loop's settings and the source run (what a resume needs)
     OUT/history.csv        one row per evaluation: sparsity, return with CI, accept/rollback, why
     OUT/summary.json       the final result (written when the loop ends)
-    OUT/checkpoints/       last.pt: the last accepted point, rewritten after every row
+    OUT/checkpoints/       last.pt: the last accepted point, rewritten after every row;
+                           reference.pt: the networks pruned ones are distilled towards
     OUT/sensitivity.json   (+ .png) per-layer curves, when asked for
 
 This module is the loop's face on the run layer (:mod:`prunerl.experiments`), which it uses
@@ -26,10 +27,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+
 from prunerl.experiments.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from prunerl.experiments.config import RunConfig, build_config, load_yaml
 from prunerl.experiments.env_state import restore_agent_envs, snapshot_agent_envs
-from prunerl.experiments.run_dir import RunDir, atomic_open, default_out, write_json, write_yaml
+from prunerl.experiments.run_dir import (
+    RunDir,
+    atomic_open,
+    atomic_write,
+    default_out,
+    write_json,
+    write_yaml,
+)
 from prunerl.experiments.runner import build_agent, load_run
 from prunerl.experiments.summary import build_summary
 from prunerl.loop.config import LoopConfig
@@ -41,7 +52,6 @@ from prunerl.loop.structured import agent_subject
 from prunerl.loop.subject import AgentLoopSubject, AgentSubject, loop_pruning_config
 
 LOOP_FILES = ("prune.yaml", "history.csv", "sensitivity.json", "sensitivity.png")
-HELD_OUT_OFFSET = 50_000  # the final evaluation uses seeds the gate never saw
 Reporter = Callable[[StepRecord], None]
 
 
@@ -143,7 +153,11 @@ def resume_prune(run_dir: str | Path, report: Reporter | None = None) -> dict[st
         return Session(run, subject, None, report).run()
     restore_checkpoint(agent, run, state, meta)
     restore_agent_envs(agent, meta["run"].get("env", {}))
-    return Session(run, agent_subject(agent, loop), meta["run"], report).run()
+    subject = agent_subject(agent, loop)
+    reference = run.checkpoint("reference")
+    if reference.is_file():
+        subject.load_recovery_state(torch.load(reference, weights_only=True))
+    return Session(run, subject, meta["run"], report).run()
 
 
 class Session:
@@ -168,6 +182,10 @@ class Session:
 
     def on_record(self, loop: GatedPruner, record: StepRecord) -> None:
         agent = self.subject.agent
+        reference = self.run_dir.checkpoint("reference")
+        recovery = self.subject.recovery_state()
+        if recovery is not None and not reference.is_file():
+            atomic_write(reference, lambda f: torch.save(recovery, f), binary=True)
         meta = {"loop": loop.state_dict(), "elapsed_s": self.wall_s()}
         meta["env"] = snapshot_agent_envs(agent)
         save_checkpoint(agent, self.run_dir, "last", meta)
@@ -189,29 +207,38 @@ class Session:
         return summary
 
     def summary(self, result: LoopResult) -> dict[str, Any]:
-        """The standard run summary of the final policy, plus the loop's outcome."""
-        c, agent = self.subject.config, self.subject.agent
-        seed = c.eval_seed + HELD_OUT_OFFSET
-        returns = self.subject.evaluate(c.eval_episodes, seed)
-        seeds = list(range(seed, seed + c.eval_episodes))
+        """The standard run summary of the final policy (its returns: the held-out episodes),
+        plus the loop's outcome."""
+        c, agent, check = self.subject.config, self.subject.agent, result.verification
+        if check is None:  # stopped before pruning: evaluate the policy on the held-out seeds
+            returns = self.subject.evaluate(c.holdout_episodes, c.holdout_seed)
+        else:
+            assert self.loop.verifier.returns is not None
+            returns = self.loop.verifier.returns
+        seeds = list(range(c.holdout_seed, c.holdout_seed + c.holdout_episodes))
         wall = self.wall_s()
         gate = result.final
         best = (gate.mean, agent.num_timesteps)
-        summary = build_summary(agent, returns, seeds, [], best, wall, wall)
+        summary = build_summary(agent, np.asarray(returns).reshape(-1), seeds, [], best, wall, wall)
         summary.update(
             env_steps_per_s=result.env_steps / max(wall, 1e-9),
             run_dir=str(self.run_dir.path),
             stop_reason=result.stop_reason,
             message=result.message,
+            status=result.status,
+            verification=None if check is None else check.to_dict(),
+            verification_message="" if check is None else str(check),
             succeeded=result.succeeded,
             target=c.target,
             tolerance=c.tolerance,
             tolerance_mode=c.mode,
             evidence=c.evidence,
+            statistic=c.statistic,
             reference=result.reference.to_dict(),
             gate_final=gate.to_dict(),
             group_sparsity=result.group_sparsity,
             loop_env_steps=result.env_steps,
+            eval_episodes_total=sum(r.episodes for r in result.history),
             iterations=self.loop.iteration,
             accepted_steps=result.accepted_steps,
             rollbacks=result.rollbacks,

@@ -11,6 +11,7 @@ from prunerl.core.validation import check_sparsity
 MODES = ("relative", "absolute")
 EVIDENCE = ("point", "lower_bound", "non_inferiority")
 STATISTICS = ("mean", "median", "iqm")
+HOLDOUT_SEED = 1_000_000  # held-out episodes: seeds 1_000_000 + i, never used to choose
 
 
 def _fraction(value: float, name: str, low_open: bool = True) -> float:
@@ -32,11 +33,14 @@ def _positive(value: int, name: str, allow_zero: bool = False) -> int:
 
 @dataclass
 class LoopConfig:
-    """Targets, acceptance gate, step adaptation and budgets of a gated pruning loop.
+    """Targets, acceptance gate, recovery, step adaptation and budgets of a gated pruning loop.
 
     The step is the fraction of the *remaining* weights a prune removes (0.5 halves the weights
     left), so steps shrink in absolute terms as the network gets sparse, as in iterative
-    magnitude pruning (Han et al. 2015; Frankle & Carbin 2019).
+    magnitude pruning (Han et al. 2015; Frankle & Carbin 2019). After each prune the pruned
+    networks are distilled from the reference (no env steps), then judged by a sequential
+    paired test; RL fine-tuning runs only when the distilled candidate does not pass. The final
+    policy is verified on held-out episodes no decision ever used.
     """
 
     target: float | dict[str, float] = 0.9  # final sparsity, or per network / parameter pattern
@@ -52,13 +56,18 @@ class LoopConfig:
     grow: float = 1.0  # an accepted step is multiplied by this (adaptive pruning)
     train_longer: int = 0  # retries of a rejected step with `longer`x fine-tuning, then shrink
     longer: float = 2.0  # fine-tuning multiplier for each train-longer retry
-    finetune_steps: int = 10_000  # env steps of fine-tuning after each prune (at most)
+    distill_steps: int = 1000  # gradient steps of distillation from the reference per prune
+    distill_batch: int = 128  # observations per distillation step
+    distill_lr: float = 3e-4  # its Adam step size, decaying linearly to 0 over each recovery
+    finetune_steps: int = 10_000  # env steps of RL fine-tuning when distillation is not enough
     finetune_chunks: int = 1  # fine-tune in this many pieces, evaluating after each
-    eval_before_finetune: bool = True  # a prune that already holds is accepted untrained
+    eval_before_finetune: bool = True  # judge the distilled prune before any RL fine-tuning
     budget: int | None = None  # env steps for the whole loop (training + fine-tuning)
     threshold: float | None = None  # return to reach (by training) before the first prune
-    eval_episodes: int = 20  # evaluation episodes per step (same seeds every time)
-    eval_seed: int = 10_000  # episode i is reset with eval_seed + i
+    eval_episodes: int = 20  # episodes of the gate's first look
+    max_eval_episodes: int = 80  # while unclear the gate looks again with 2x, up to this many
+    holdout_episodes: int = 50  # fresh episodes the final policy is verified on
+    eval_seed: int = 10_000  # selection episodes use seeds eval_seed + i, i < max_eval_episodes
     method: str = "magnitude"  # criterion or prune-family method deciding which weights go
     scope: str = "layer"  # layer: every layer to the step's sparsity; global: one ranking
     distribution: str | None = None  # layer scope: erk (default) | uniform; global: uniform
@@ -105,6 +114,21 @@ class LoopConfig:
         _positive(self.finetune_steps, "finetune_steps", allow_zero=True)
         _positive(self.finetune_chunks, "finetune_chunks")
         _positive(self.eval_episodes, "eval_episodes")
+        _positive(self.holdout_episodes, "holdout_episodes")
+        _positive(self.distill_steps, "distill_steps", allow_zero=True)
+        _positive(self.distill_batch, "distill_batch")
+        if not 0.0 < self.distill_lr < 1.0:
+            raise ValueError(f"distill_lr must be in (0, 1), got {self.distill_lr}")
+        if self.max_eval_episodes < self.eval_episodes:
+            raise ValueError(
+                f"max_eval_episodes ({self.max_eval_episodes}) must be >= eval_episodes "
+                f"({self.eval_episodes}); equal turns sequential testing off"
+            )
+        if self.eval_seed + self.max_eval_episodes > self.holdout_seed:
+            raise ValueError(
+                f"eval_seed + max_eval_episodes must stay below the held-out seeds "
+                f"(from {self.holdout_seed}); lower eval_seed or max_eval_episodes"
+            )
         _positive(self.eval_seed, "eval_seed", allow_zero=True)
         _positive(self.max_iterations, "max_iterations")
         if self.budget is not None:
@@ -116,6 +140,11 @@ class LoopConfig:
                 "evidence='non_inferiority' needs eval_episodes >= 2 for a confidence interval; "
                 "raise eval_episodes or use evidence='point'"
             )
+
+    @property
+    def holdout_seed(self) -> int:
+        """First seed of the held-out episodes: far from the selection seeds."""
+        return HOLDOUT_SEED
 
     @property
     def max_target(self) -> float:

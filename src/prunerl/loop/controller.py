@@ -1,13 +1,15 @@
-"""The performance-gated pruning loop: prune a step, fine-tune, evaluate, accept or roll back.
+"""The performance-gated pruning loop: prune a step, recover, judge, accept or roll back, verify.
 
     subject = AgentSubject(agent, config)
     result = GatedPruner(subject, config).run()
 
-The flow (train until the return threshold -> prune -> fine-tune -> evaluate -> prune further
-or go back): a step that keeps the return within the tolerance of the reference is accepted;
-one that does not is rolled back to the last accepted weights, masks and optimizer state, and
-retried with longer fine-tuning or a smaller step. Dense and pruned agents are evaluated on the
-same episode seeds, so the gate compares them episode by episode (a paired test).
+The flow: evaluate the reference on a pool of selection episodes and on held-out episodes
+(train first if it is below ``threshold``) -> prune a step -> distil the pruned networks from
+the reference -> judge with the sequential paired gate (:mod:`prunerl.loop.gate`) -> RL
+fine-tune and judge again if it failed -> accept, or roll back to the last accepted weights,
+masks and optimizer state and retry smaller -> at the end, verify the final policy on the
+held-out episodes (:mod:`prunerl.loop.verify`), falling back to an earlier accepted point
+when it misses the tolerance there.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from prunerl.evaluation import ToleranceCheck
+from prunerl.core.finite import NonFiniteError
 from prunerl.loop.config import LoopConfig
-from prunerl.loop.gate import gate, return_stats
+from prunerl.loop.gate import GateResult, return_stats, sequential_gate
 from prunerl.loop.history import History, StepRecord
 from prunerl.loop.result import LoopResult
 from prunerl.loop.subject import Subject, check_targets
+from prunerl.loop.verify import Verifier
 
 EPS = 1e-9
 
@@ -47,12 +50,14 @@ class GatedPruner:
         self.retries = 0  # train-longer retries used at the current step
         self.iteration = 0
         self.env_steps = 0
-        self.phase = "start"  # start -> threshold -> prune -> done
+        self.gates = 0  # gate evaluations so far: each starts at its own place in the pool
+        self.phase = "start"  # start -> threshold -> prune -> verify -> done
         self.at_target = False  # an accepted step went all the way to the targets
-        self.reference: np.ndarray | None = None
+        self.reference: np.ndarray | None = None  # returns on the selection pool
         self.accepted_returns: np.ndarray | None = None
         self.stop_reason = ""
         self.message = ""
+        self.verifier = Verifier(subject, config)
         self._accepted: Any = None
         self._t0 = time.perf_counter()
         check_targets(subject)
@@ -62,7 +67,10 @@ class GatedPruner:
         return None if b is None else b - self.env_steps
 
     # ------------------------------------------------------------------ records
-    def _record(self, returns: np.ndarray, action: str, reason: str, **values: Any) -> StepRecord:
+    def _record(
+        self, returns: np.ndarray | None, action: str, reason: str, **values: Any
+    ) -> StepRecord:
+        """Append (and return) a history row; ``returns`` None: nothing was evaluated."""
         stats = return_stats(returns, self.config)
         sparsity = self.subject.sparsity()
         defaults: dict[str, Any] = {
@@ -71,6 +79,7 @@ class GatedPruner:
             "sparsity_before": sparsity,
             "sparsity": sparsity,
             "groups": self.subject.group_sparsity(),
+            "episodes": 0 if returns is None else int(np.shape(returns)[-1]),
         }
         record = StepRecord.from_stats(
             stats,
@@ -89,16 +98,22 @@ class GatedPruner:
             self.on_record(self, record)
 
     def _stop(self, reason: str, message: str) -> None:
-        self.phase, self.stop_reason, self.message = "done", reason, message
+        self.phase, self.stop_reason, self.message = "verify", reason, message
 
     # ------------------------------------------------------------------ phases
-    def _start(self) -> None:
-        """Evaluate the start point: the reference every prune is compared with."""
+    def _evaluate_reference(self) -> None:
+        """The start point on the whole selection pool (recorded for distillation) and on the
+        held-out episodes: what every prune is compared with."""
         c = self.config
-        self.reference = self.subject.evaluate(c.eval_episodes, c.eval_seed)
+        self.reference = self.subject.evaluate(c.max_eval_episodes, c.eval_seed, True)
         self.accepted_returns = self.reference
+        self.verifier.evaluate_reference()
+
+    def _start(self) -> None:
+        self._evaluate_reference()
+        assert self.reference is not None
         stats = return_stats(self.reference, self.config)
-        self.phase = "threshold" if c.threshold is not None else "prune"
+        self.phase = "threshold" if self.config.threshold is not None else "prune"
         self._emit(self._record(self.reference, "reference", f"start point: {stats}"))
 
     def _train_to_threshold(self) -> None:
@@ -110,32 +125,22 @@ class GatedPruner:
             self.phase = "prune"
             return
         left = self._budget_left()
-        chunk = c.finetune_steps or 10_000
         if (left is not None and left <= 0) or self.iteration >= c.max_iterations:
             limit = f"the budget of {c.budget} env steps" if c.budget else "max_iterations"
-            self._stop(
-                "threshold_not_reached",
+            self.phase, self.stop_reason = "done", "threshold_not_reached"
+            self.message = (
                 f"the agent's {c.statistic} return {value:.1f} did not reach the threshold "
                 f"{c.threshold:g} within {limit} ({self.env_steps} env steps of training); "
-                "everything it did is kept: train longer (raise --budget) or lower --threshold",
+                "everything it did is kept: train longer (raise --budget) or lower --threshold"
             )
             return
-        if left is not None:
-            chunk = min(chunk, left)
-        trained = self.subject.train(chunk)
+        chunk = c.finetune_steps or 10_000
+        trained = self.subject.train(chunk if left is None else min(chunk, left))
         self.env_steps += trained
-        self.reference = self.subject.evaluate(c.eval_episodes, c.eval_seed)
-        self.accepted_returns = self.reference
+        self._evaluate_reference()
         self.iteration += 1
-        self._emit(
-            self._record(
-                self.reference,
-                "train",
-                f"training towards the threshold {c.threshold:g}: "
-                f"{c.statistic} {value:.1f} before this chunk",
-                finetune_steps=trained,
-            )
-        )
+        reason = f"training towards the threshold {c.threshold:g}: {c.statistic} {value:.1f} before"
+        self._emit(self._record(self.reference, "train", reason, finetune_steps=trained))
 
     def _should_stop(self, finetune: int) -> bool:
         c = self.config
@@ -147,7 +152,7 @@ class GatedPruner:
             self._stop(
                 "min_step",
                 f"the step shrank to {self.step:.4g} < min_step {c.min_step:g} after rollbacks; "
-                f"the most compressed policy within tolerance has sparsity "
+                f"the most compressed policy that passed the gate has sparsity "
                 f"{self.subject.sparsity():.4f}",
             )
         elif (left := self._budget_left()) is not None and left < max(finetune, 1):
@@ -158,10 +163,10 @@ class GatedPruner:
             )
         elif self.iteration >= c.max_iterations:
             self._stop("max_iterations", f"stopped after max_iterations={c.max_iterations}")
-        return self.phase == "done"
+        return self.phase != "prune"
 
     def _prune_step(self) -> None:
-        """One attempt: prune, fine-tune, evaluate, then accept or roll back and adapt."""
+        """One attempt: prune, recover, judge, then accept or roll back and adapt."""
         c = self.config
         finetune = round(c.finetune_steps * c.longer**self.retries)
         if self._should_stop(finetune):
@@ -178,13 +183,13 @@ class GatedPruner:
                 self.at_target = True
                 self._should_stop(finetune)
                 return
-            self._stop(
-                "stalled",
+            self.phase, self.stop_reason = "verify", "stalled"
+            self.message = (
                 f"a step of {self.step:.4g} removes no weight at sparsity {before:.4f} (layers "
-                "are down to a few weights); lower the target or use scope='global'",
+                "are down to a few weights); lower the target or use scope='global'"
             )
             return
-        returns, check, trained = self._finetune_and_gate(finetune)
+        result, trained, problem = self._recover_and_gate(finetune)
         self.iteration += 1
         values = {
             "step": self.step,
@@ -192,55 +197,78 @@ class GatedPruner:
             "sparsity_before": before,
             "sparsity": self.subject.sparsity(),
             "groups": self.subject.group_sparsity(),
-            "gate_value": check.value,
-            "gate_threshold": check.threshold,
         }
-        if check:
+        if result is not None:
+            values.update(gate_value=result.check.value, gate_threshold=result.check.threshold)
+        if result is not None and result.accepted:
             self._accepted = self.subject.snapshot()
-            self.accepted_returns = returns
+            self.verifier.keep(self.subject.sparsity(), self._accepted)
+            self.accepted_returns = result.returns
             self.at_target = at_target
-            record = self._record(returns, "accept", str(check), **values)
+            record = self._record(result.returns, "accept", result.reason(), **values)
             self.step = min(self.step * c.grow, c.max_step)
             self.retries = 0
         else:
             self.subject.restore(self._accepted)
-            if self.retries < c.train_longer:
+            if self.retries < c.train_longer and problem is None:
                 self.retries += 1
                 adapt = f"retry with {c.longer:g}x longer fine-tuning"
             else:
                 self.retries = 0
                 self.step *= c.shrink
                 adapt = f"step shrinks to {self.step:.4g}"
-            record = self._record(returns, "rollback", f"{check}; {adapt}", **values)
+            why = problem or (result.reason() if result is not None else "")
+            returns = None if result is None else result.returns
+            record = self._record(returns, "rollback", f"{why}; {adapt}", **values)
         self._emit(record)
 
-    def _finetune_and_gate(self, finetune: int) -> tuple[np.ndarray, ToleranceCheck, int]:
-        """Fine-tune in chunks, evaluating after each (and before, if asked); stop on a pass."""
-        c, reference = self.config, self.reference
-        assert reference is not None
-        points = [0] if c.eval_before_finetune or finetune == 0 else []
-        points += [round(finetune * (k + 1) / c.finetune_chunks) for k in range(c.finetune_chunks)]
-        trained = 0
-        for point in sorted(set(points)):
-            if point > trained:
+    def _gate(self) -> GateResult:
+        assert self.reference is not None
+        start = (self.gates * self.config.eval_episodes) % self.reference.shape[-1]
+        self.gates += 1
+        return sequential_gate(
+            lambda n, seed: self.subject.evaluate(n, seed, True), self.reference, start, self.config
+        )
+
+    def _recover_and_gate(self, finetune: int) -> tuple[GateResult | None, int, str | None]:
+        """Distil, judge; then RL fine-tune in chunks, judging after each, until one passes.
+        A recovery that diverges (NaN/Inf) is a failed attempt: (None, steps, why)."""
+        c = self.config
+        trained, result = 0, None
+        try:
+            self.subject.distill(c.distill_steps)
+            if c.eval_before_finetune or finetune == 0:
+                result = self._gate()
+            chunks = [
+                round(finetune * (k + 1) / c.finetune_chunks) for k in range(c.finetune_chunks)
+            ]
+            for point in chunks if finetune > 0 else []:
+                if result is not None and result.accepted:
+                    break
                 self.env_steps += self.subject.train(point - trained)
                 trained = point
-            returns = self.subject.evaluate(c.eval_episodes, c.eval_seed)
-            check = gate(returns, reference, c)
-            if check:
-                break
-        return returns, check, trained
+                result = self._gate()
+        except NonFiniteError as exc:
+            return None, trained, f"recovery diverged ({exc})"
+        return result, trained, None
 
     def run(self) -> LoopResult:
-        """Run (or continue) the loop until it stops; the subject ends at its best point."""
+        """Run (or continue) the loop until it stops; the subject ends at its chosen point."""
         if self.phase == "start":
             self._start()
         while self.phase == "threshold":
             self._train_to_threshold()
         if self.phase == "prune" and self._accepted is None:
             self._accepted = self.subject.snapshot()
+            self.verifier.keep(self.subject.sparsity(), self._accepted)
+            self.subject.start_recovery()
         while self.phase == "prune":
             self._prune_step()
+        if self.phase == "verify":
+            outcome = self.verifier.verify(self._accepted)
+            assert self.verifier.returns is not None
+            self.phase = "done"
+            self._emit(self._record(self.verifier.returns, "verify", str(outcome)))
         return self.result()
 
     def result(self) -> LoopResult:
@@ -254,11 +282,13 @@ class GatedPruner:
             group_sparsity=self.subject.group_sparsity(),
             env_steps=self.env_steps,
             history=self.history,
+            verification=self.verifier.outcome,
         )
 
     # ------------------------------------------------------------------ resume
     def state_dict(self) -> dict[str, Any]:
         """The loop's own state as JSON data (the subject is checkpointed beside it)."""
+        arrays = {"reference": self.reference, "accepted_returns": self.accepted_returns}
         return {
             "phase": self.phase,
             "at_target": self.at_target,
@@ -266,10 +296,9 @@ class GatedPruner:
             "retries": self.retries,
             "iteration": self.iteration,
             "env_steps": self.env_steps,
-            "reference": None if self.reference is None else self.reference.tolist(),
-            "accepted_returns": None
-            if self.accepted_returns is None
-            else self.accepted_returns.tolist(),
+            "gates": self.gates,
+            **{k: None if v is None else v.tolist() for k, v in arrays.items()},
+            "verifier": self.verifier.state_dict(),
             "stop_reason": self.stop_reason,
             "message": self.message,
             "history": self.history.to_json(),
@@ -280,10 +309,14 @@ class GatedPruner:
         self.phase, self.step = str(state["phase"]), float(state["step"])
         self.at_target = bool(state["at_target"])
         self.retries, self.iteration = int(state["retries"]), int(state["iteration"])
-        self.env_steps = int(state["env_steps"])
+        self.env_steps, self.gates = int(state["env_steps"]), int(state.get("gates", 0))
         for key in ("reference", "accepted_returns"):
             value = state[key]
             setattr(self, key, None if value is None else np.asarray(value, dtype=np.float64))
+        self.verifier.load_state_dict(state.get("verifier") or {})
         self.stop_reason, self.message = str(state["stop_reason"]), str(state["message"])
         self.history = History.from_json(state["history"])
         self._accepted = None  # taken in run(): the subject is at the last accepted point
+        if self.phase in ("prune", "verify"):
+            self._accepted = self.subject.snapshot()
+            self.verifier.keep(self.subject.sparsity(), self._accepted)

@@ -18,7 +18,8 @@ class StepRecord:
     """One evaluated point of the loop: what was tried, what it scored, what the loop decided.
 
     ``action`` is ``reference`` (the start point), ``train`` (training towards the threshold),
-    ``accept`` or ``rollback`` (a prune attempt); ``reason`` says why in words.
+    ``accept`` or ``rollback`` (a prune attempt), or ``verify`` (the result on held-out
+    episodes); ``reason`` says why in words.
     """
 
     iteration: int
@@ -33,6 +34,7 @@ class StepRecord:
     return_iqm: float
     ci_low: float
     ci_high: float
+    episodes: int = 0  # evaluation episodes behind the returns (the gate's, when it judged)
     gate_value: float = math.nan  # what had to clear the threshold (see ToleranceCheck)
     gate_threshold: float = math.nan
     reason: str = ""
@@ -67,6 +69,8 @@ class StepRecord:
         """Inverse of :meth:`to_row` (values may be strings, as read from CSV or JSON)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name not in row:  # a column added later: its default
+                continue
             raw = row[f.name]
             if f.name == "groups":
                 values[f.name] = json.loads(raw) if isinstance(raw, str) else dict(raw)

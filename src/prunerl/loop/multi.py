@@ -91,9 +91,17 @@ class EnsembleSubject:
     def train(self, steps: int) -> int:
         return sum(m.train(steps) for m in self.members)
 
-    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
+    def evaluate(self, episodes: int, seed: int, record: bool = False) -> np.ndarray:
         """Returns as members x episodes, every member on the same episode seeds."""
-        return np.stack([m.evaluate(episodes, seed) for m in self.members])
+        return np.stack([m.evaluate(episodes, seed, record) for m in self.members])
+
+    def start_recovery(self) -> None:
+        for m in self.members:
+            m.start_recovery()
+
+    def distill(self, steps: int) -> float:
+        """Every member distilled towards its own reference; the mean of their last losses."""
+        return float(np.mean([m.distill(steps) for m in self.members]))
 
     def snapshot(self) -> list[Any]:
         return [m.snapshot() for m in self.members]

@@ -72,6 +72,13 @@ class StructuredSubject(AgentLoopSubject):
     def prune_to(self, sparsity: dict[str, float]) -> None:
         self.structured.update_masks(sparsity["neurons"])
 
+    def distilled_networks(self) -> list[str]:
+        return sorted({network for network, _ in self.structured.places.values()})
+
+    def enforce_masks(self) -> None:
+        for unit in self.structured.units.values():
+            unit.apply_masks()
+
     def finish(self) -> bool:
         """Cut the masked neurons out: the networks shrink, outputs stay the same."""
         self.structured.cut()

@@ -16,6 +16,7 @@ import numpy as np
 from prunerl.core import Pruner, PruningConfig
 from prunerl.core.schedules import OneShot
 from prunerl.loop.config import LoopConfig
+from prunerl.loop.distill import Distiller, StatePool, recording
 from prunerl.rl.base import Agent
 from prunerl.rl.evaluate import evaluate_policy
 
@@ -43,8 +44,17 @@ class Subject(Protocol):
         """Train (fine-tune) for ``steps`` env steps; return the env steps actually taken."""
         ...
 
-    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
-        """Returns of ``episodes`` deterministic episodes on seeds ``seed + i``."""
+    def evaluate(self, episodes: int, seed: int, record: bool = False) -> np.ndarray:
+        """Returns of ``episodes`` deterministic episodes on seeds ``seed + i``; ``record`` keeps
+        their observations for distillation (never for held-out episodes)."""
+        ...
+
+    def start_recovery(self) -> None:
+        """Freeze the current networks as the reference that pruned ones are distilled towards."""
+        ...
+
+    def distill(self, steps: int) -> float:
+        """``steps`` gradient steps of distillation towards the reference; the last loss."""
         ...
 
     def snapshot(self) -> Any:
@@ -119,7 +129,8 @@ def fine_tuning_config(agent: Agent, base: Any, config: LoopConfig) -> Any:
 
 class AgentLoopSubject:
     """What every agent subject shares: fine-tuning hyperparameters, training, evaluation on
-    fixed seeds, and snapshots of ``agent.state_dict()`` (weights, masks, optimizers, RNG)."""
+    fixed seeds, distillation, and snapshots of ``agent.state_dict()`` (weights, masks,
+    optimizers, RNG)."""
 
     def __init__(self, agent: Agent, config: LoopConfig, base_config: Any = None) -> None:
         self.agent = agent
@@ -127,6 +138,8 @@ class AgentLoopSubject:
         self.base_config = agent.config if base_config is None else base_config
         agent.config = fine_tuning_config(agent, self.base_config, config)
         self._set_optimizer_lr()
+        self.states = StatePool(agent.seed)  # observations of evaluation episodes
+        self.distiller: Distiller | None = None
 
     def _set_optimizer_lr(self) -> None:
         """For agents that read the rate from their optimizers, not from their config."""
@@ -165,9 +178,38 @@ class AgentLoopSubject:
         self.agent.learn(before + steps)
         return self.agent.num_timesteps - before
 
-    def evaluate(self, episodes: int, seed: int) -> np.ndarray:
+    def evaluate(self, episodes: int, seed: int, record: bool = False) -> np.ndarray:
         a = self.agent
-        return evaluate_policy(a.predict, a.env_id, episodes, seed, a.env_kwargs)
+        policy = recording(a.predict, self.states) if record else a.predict
+        return evaluate_policy(policy, a.env_id, episodes, seed, a.env_kwargs)
+
+    def distilled_networks(self) -> list[str]:
+        """The networks this subject prunes (their pruned copies are distilled)."""
+        raise NotImplementedError
+
+    def enforce_masks(self) -> None:
+        """Pruned weights (or neurons) back to 0 after a distillation step."""
+        raise NotImplementedError
+
+    def start_recovery(self) -> None:
+        self.distiller = Distiller(self.agent, self.distilled_networks(), self.states)
+
+    def distill(self, steps: int) -> float:
+        if self.distiller is None or steps <= 0:
+            return float("nan")
+        c = self.config
+        return self.distiller.run(steps, c.distill_batch, c.distill_lr, self.enforce_masks)
+
+    def recovery_state(self) -> dict[str, Any] | None:
+        """The reference networks distillation aims at (None before :meth:`start_recovery`)."""
+        return None if self.distiller is None else self.distiller.state_dict()
+
+    def load_recovery_state(self, state: dict[str, Any]) -> None:
+        """Resume distillation towards a saved reference (the subject's networks before any
+        cut have the reference's shapes, so the copies load its weights)."""
+        self.start_recovery()
+        assert self.distiller is not None
+        self.distiller.load_state_dict(state)
 
     def snapshot(self) -> dict[str, Any]:
         return copy.deepcopy(self.agent.state_dict())
@@ -224,6 +266,12 @@ class AgentSubject(AgentLoopSubject):
 
     def layer_sparsity(self) -> dict[str, float]:
         return self.pruner.layer_sparsity()
+
+    def distilled_networks(self) -> list[str]:
+        return list(self.pruner.networks)
+
+    def enforce_masks(self) -> None:
+        self.pruner.apply_masks()
 
     def hold(self, sparsity: dict[str, float] | None = None) -> None:
         """One-shot schedules already past: training steps only enforce the masks."""

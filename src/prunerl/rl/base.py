@@ -142,6 +142,16 @@ class Agent(ABC):
         if self.pruner is not None:
             self.pruner.step(self.num_timesteps, followers=False)
 
+    def network_input(self, obs: np.ndarray) -> torch.Tensor:
+        """The tensor the networks take for a batch of raw observations: flattened float32
+        here; agents that scale, whiten or normalise observations override it."""
+        return torch.as_tensor(np.asarray(obs, dtype=np.float32)).flatten(1)
+
+    def distill_kinds(self) -> dict[str, str]:
+        """How each network's outputs are matched when a pruned copy is distilled from it
+        (:mod:`prunerl.loop.distill`): ``q`` | ``logits`` | ``regression``; unnamed: not."""
+        return {}
+
     # ------------------------------------------------------------------ divergence guards
     def prepare_learning(self) -> None:
         """Process-wide settings for a stretch of training: denormals flushed unless opted out."""

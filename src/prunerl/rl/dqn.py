@@ -111,11 +111,17 @@ class DQN(Agent):
             self._obs_mean = torch.as_tensor(rms.mean.reshape(-1), dtype=torch.float32)
             self._obs_std = torch.as_tensor(std.reshape(-1), dtype=torch.float32)
 
+    def network_input(self, obs: np.ndarray) -> torch.Tensor:
+        self._refresh_normalizer()
+        return self._to_input(torch.as_tensor(obs))
+
+    def distill_kinds(self) -> dict[str, str]:
+        return {"q": "q"}
+
     @torch.no_grad()
     def q_values(self, obs: np.ndarray) -> torch.Tensor:
         """Q-values of the online network for a batch of raw observations."""
-        self._refresh_normalizer()
-        return self.networks["q"](self._to_input(torch.as_tensor(obs)))
+        return self.networks["q"](self.network_input(obs))
 
     def _greedy_action(self, obs: np.ndarray, mask: np.ndarray | None) -> int:
         """The online network's best valid action for one observation (the exploiting step).

@@ -106,6 +106,12 @@ class PPO(Agent):
             obs = self.obs_normalizer(obs, update=update)
         return obs.reshape(obs.shape[0], -1)
 
+    def network_input(self, obs: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self.normalize_obs(obs))
+
+    def distill_kinds(self) -> dict[str, str]:
+        return {"actor": "logits" if self.discrete else "regression", "critic": "regression"}
+
     def distribution(self, obs: torch.Tensor, masks: Masks = None) -> Categorical | DiagGaussian:
         """The policy's action distribution for normalised observations (over valid actions)."""
         actor = self.networks["actor"]

@@ -108,6 +108,9 @@ class SAC(Agent):
         """The actor: observations to the deterministic action ``tanh(mean)`` in the bounds."""
         return self.networks["actor"]
 
+    def distill_kinds(self) -> dict[str, str]:
+        return {"actor": "regression"}  # the critic takes actions too: RL fine-tuning only
+
     @property
     def actor(self) -> SquashedGaussianActor:
         return cast(SquashedGaussianActor, self.networks["actor"])
