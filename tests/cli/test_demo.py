@@ -1,4 +1,7 @@
-"""``prunerl demo``: DQN dense vs pruned, smoke-tested on a small budget."""
+"""``prunerl demo``: PPO dense vs pruned by the gated loop, smoke-tested on a small budget.
+
+What the demo claims by construction is asserted; how far pruning gets is not (it depends on
+the RL trajectory: docs/benchmarks.md has the numbers over seeds)."""
 
 from __future__ import annotations
 
@@ -8,34 +11,23 @@ from pathlib import Path
 import pytest
 
 from cli.helpers import invoke
-
-
-def _check(out: Path, output: str) -> None:
-    for label in ("dense", "gmp90"):
-        assert label in output
-        assert (out / label / "summary.json").is_file()
-    pruned = json.loads((out / "gmp90" / "summary.json").read_text())
-    dense = json.loads((out / "dense" / "summary.json").read_text())
-    assert pruned["sparsity"] == pytest.approx(0.9, abs=0.01) and dense["sparsity"] == 0.0
-    assert pruned["params_total"] == dense["params_total"]
-    assert pruned["params_nonzero"] < 0.15 * dense["params_nonzero"]
-    for row in ("final policy return", "best policy, held-out", "batch-1 latency µs"):
-        assert row in output
-
-
-def test_demo_small_budget_sequential(tmp_path: Path) -> None:
-    pytest.importorskip("prunerl.rl.dqn")
-    out = tmp_path / "demo"
-    args = ("--steps", "2000", "--episodes", "2", "--sequential", "--out", str(out))
-    result = invoke("demo", *args)
-    assert result.exit_code == 0, result.output
-    _check(out, result.output)
+from prunerl.runtime import Policy
 
 
 @pytest.mark.slow
-def test_demo_small_budget_two_processes(tmp_path: Path) -> None:
-    pytest.importorskip("prunerl.rl.dqn")
+def test_demo_small_budget(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = invoke("demo", "--steps", "2000", "--episodes", "2", "--parallel", "--out", str(out))
+    result = invoke("demo", "--steps", "3000", "--budget", "0", "--out", str(out))
     assert result.exit_code == 0, result.output
-    _check(out, result.output)
+    for row in ("held-out episodes", "policy parameters", "latency, batch 1, numpy", "(1)"):
+        assert row in result.output
+    pruned = json.loads((out / "pruned" / "summary.json").read_text())
+    check = pruned["verification"]
+    assert pruned["status"] in ("verified", "fell_back")  # the loop's held-out guarantee
+    assert check["mean"] >= check["threshold"] and check["episodes"] == 50
+    dense_policy = Policy.load(out / "dense" / "export" / "policy.npz")
+    pruned_policy = Policy.load(out / "pruned" / "export" / "policy.npz")
+    assert pruned_policy.obs_shape == dense_policy.obs_shape == (4,)
+    dense_bytes = (out / "dense" / "export" / "policy.npz").stat().st_size
+    assert (out / "pruned" / "export" / "policy.npz").stat().st_size <= dense_bytes
+    assert pruned["loop_env_steps"] == 0  # --budget 0: distillation only

@@ -88,12 +88,22 @@ def test_train_longer_before_shrinking() -> None:
 
 def test_budget_stops_the_loop_and_keeps_the_best_point() -> None:
     subject = FakeSubject(target=0.99, limit=0.3, skill_per_step=1e-5)
-    _, result = run(subject, step=0.5, budget=350, eval_before_finetune=False)
+    _, result = run(subject, step=0.5, budget=350, eval_before_finetune=False, distill_steps=0)
     assert result.stop_reason == "budget"
     assert result.env_steps <= 350
     assert "budget" in result.message
     assert all(
         r.sparsity <= 0.3 + result.env_steps * 1e-5 + 1e-9 for r in result.history.accepted()
+    )
+
+
+def test_a_spent_budget_caps_fine_tuning_but_distillation_goes_on() -> None:
+    subject = FakeSubject(target=0.9, limit=0.3)
+    subject.skill_per_distill_step = 0.0002  # distillation alone recovers 0.2 per attempt
+    _, result = run(subject, step=0.5, budget=100, finetune_steps=100, distill_steps=1000)
+    assert result.env_steps <= 100 and result.stop_reason == "target_reached"
+    assert [r.finetune_steps for r in result.history if r.action == "rollback"][1:] == [0] * (
+        result.rollbacks - 1
     )
 
 

@@ -62,7 +62,7 @@ class LoopConfig:
     finetune_steps: int = 10_000  # env steps of RL fine-tuning when distillation is not enough
     finetune_chunks: int = 1  # fine-tune in this many pieces, evaluating after each
     eval_before_finetune: bool = True  # judge the distilled prune before any RL fine-tuning
-    budget: int | None = None  # env steps for the whole loop (training + fine-tuning)
+    budget: int | None = None  # env steps of training + fine-tuning (0: distillation only)
     threshold: float | None = None  # return to reach (by training) before the first prune
     eval_episodes: int = 20  # episodes of the gate's first look
     max_eval_episodes: int = 80  # while unclear the gate looks again with 2x, up to this many
@@ -132,7 +132,7 @@ class LoopConfig:
         _positive(self.eval_seed, "eval_seed", allow_zero=True)
         _positive(self.max_iterations, "max_iterations")
         if self.budget is not None:
-            _positive(self.budget, "budget")
+            _positive(self.budget, "budget", allow_zero=True)
         if self.threshold is not None and not math.isfinite(float(self.threshold)):
             raise ValueError(f"threshold must be a finite return, got {self.threshold}")
         if self.evidence == "non_inferiority" and self.eval_episodes < 2:

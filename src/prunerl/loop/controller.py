@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from prunerl.core.finite import NonFiniteError
 from prunerl.loop.config import LoopConfig
-from prunerl.loop.gate import GateResult, return_stats, sequential_gate
+from prunerl.loop.gate import return_stats
 from prunerl.loop.history import History, StepRecord
+from prunerl.loop.judge import Judge
 from prunerl.loop.result import LoopResult
 from prunerl.loop.subject import Subject, check_targets
 from prunerl.loop.verify import Verifier
@@ -50,7 +50,6 @@ class GatedPruner:
         self.retries = 0  # train-longer retries used at the current step
         self.iteration = 0
         self.env_steps = 0
-        self.gates = 0  # gate evaluations so far: each starts at its own place in the pool
         self.phase = "start"  # start -> threshold -> prune -> verify -> done
         self.at_target = False  # an accepted step went all the way to the targets
         self.reference: np.ndarray | None = None  # returns on the selection pool
@@ -58,6 +57,7 @@ class GatedPruner:
         self.stop_reason = ""
         self.message = ""
         self.verifier = Verifier(subject, config)
+        self.judge = Judge(subject, config)
         self._accepted: Any = None
         self._t0 = time.perf_counter()
         check_targets(subject)
@@ -142,7 +142,7 @@ class GatedPruner:
         reason = f"training towards the threshold {c.threshold:g}: {c.statistic} {value:.1f} before"
         self._emit(self._record(self.reference, "train", reason, finetune_steps=trained))
 
-    def _should_stop(self, finetune: int) -> bool:
+    def _should_stop(self) -> bool:
         c = self.config
         current, targets = self.subject.group_sparsity(), self.subject.targets()
         if self.at_target or all(current[n] >= t - 1e-6 for n, t in targets.items()):
@@ -155,7 +155,7 @@ class GatedPruner:
                 f"the most compressed policy that passed the gate has sparsity "
                 f"{self.subject.sparsity():.4f}",
             )
-        elif (left := self._budget_left()) is not None and left < max(finetune, 1):
+        elif (left := self._budget_left()) is not None and left <= 0 and c.distill_steps == 0:
             self._stop(
                 "budget",
                 f"the env-step budget {c.budget} is spent ({self.env_steps} used); "
@@ -169,7 +169,9 @@ class GatedPruner:
         """One attempt: prune, recover, judge, then accept or roll back and adapt."""
         c = self.config
         finetune = round(c.finetune_steps * c.longer**self.retries)
-        if self._should_stop(finetune):
+        left = self._budget_left()
+        finetune = finetune if left is None else max(0, min(finetune, left))  # budget caps it
+        if self._should_stop():
             return
         before, current = self.subject.sparsity(), self.subject.group_sparsity()
         proposal = {
@@ -181,7 +183,7 @@ class GatedPruner:
         if self.subject.sparsity() <= before + EPS:
             if at_target:  # the target, rounded to whole weights per layer, is reached
                 self.at_target = True
-                self._should_stop(finetune)
+                self._should_stop()
                 return
             self.phase, self.stop_reason = "verify", "stalled"
             self.message = (
@@ -189,7 +191,9 @@ class GatedPruner:
                 "are down to a few weights); lower the target or use scope='global'"
             )
             return
-        result, trained, problem = self._recover_and_gate(finetune)
+        assert self.reference is not None
+        result, trained, problem = self.judge.attempt(self.reference, finetune)
+        self.env_steps += trained
         self.iteration += 1
         values = {
             "step": self.step,
@@ -221,36 +225,6 @@ class GatedPruner:
             returns = None if result is None else result.returns
             record = self._record(returns, "rollback", f"{why}; {adapt}", **values)
         self._emit(record)
-
-    def _gate(self) -> GateResult:
-        assert self.reference is not None
-        start = (self.gates * self.config.eval_episodes) % self.reference.shape[-1]
-        self.gates += 1
-        return sequential_gate(
-            lambda n, seed: self.subject.evaluate(n, seed, True), self.reference, start, self.config
-        )
-
-    def _recover_and_gate(self, finetune: int) -> tuple[GateResult | None, int, str | None]:
-        """Distil, judge; then RL fine-tune in chunks, judging after each, until one passes.
-        A recovery that diverges (NaN/Inf) is a failed attempt: (None, steps, why)."""
-        c = self.config
-        trained, result = 0, None
-        try:
-            self.subject.distill(c.distill_steps)
-            if c.eval_before_finetune or finetune == 0:
-                result = self._gate()
-            chunks = [
-                round(finetune * (k + 1) / c.finetune_chunks) for k in range(c.finetune_chunks)
-            ]
-            for point in chunks if finetune > 0 else []:
-                if result is not None and result.accepted:
-                    break
-                self.env_steps += self.subject.train(point - trained)
-                trained = point
-                result = self._gate()
-        except NonFiniteError as exc:
-            return None, trained, f"recovery diverged ({exc})"
-        return result, trained, None
 
     def run(self) -> LoopResult:
         """Run (or continue) the loop until it stops; the subject ends at its chosen point."""
@@ -296,7 +270,7 @@ class GatedPruner:
             "retries": self.retries,
             "iteration": self.iteration,
             "env_steps": self.env_steps,
-            "gates": self.gates,
+            "gates": self.judge.gates,
             **{k: None if v is None else v.tolist() for k, v in arrays.items()},
             "verifier": self.verifier.state_dict(),
             "stop_reason": self.stop_reason,
@@ -309,7 +283,7 @@ class GatedPruner:
         self.phase, self.step = str(state["phase"]), float(state["step"])
         self.at_target = bool(state["at_target"])
         self.retries, self.iteration = int(state["retries"]), int(state["iteration"])
-        self.env_steps, self.gates = int(state["env_steps"]), int(state.get("gates", 0))
+        self.env_steps, self.judge.gates = int(state["env_steps"]), int(state.get("gates", 0))
         for key in ("reference", "accepted_returns"):
             value = state[key]
             setattr(self, key, None if value is None else np.asarray(value, dtype=np.float64))
