@@ -23,7 +23,12 @@ from prunerl.rl.callbacks import Callback
 from prunerl.rl.dqn_config import DQNConfig, q_network
 from prunerl.rl.dqn_loss import LOSS_FUNCTIONS, next_value, td_gradients
 from prunerl.rl.envs import is_image_space, make_env, obs_shape
-from prunerl.rl.masking import batch_masks, env_action_masks, random_actions
+from prunerl.rl.masking import (
+    batch_masks,
+    env_action_masks,
+    numpy_masked_argmax,
+    random_actions,
+)
 from prunerl.rl.normalize import ObsNormalizer
 from prunerl.rl.nstep import NStepWriter
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
@@ -123,23 +128,27 @@ class DQN(Agent):
         """Q-values of the online network for a batch of raw observations."""
         return self.networks["q"](self.network_input(obs))
 
-    def _greedy_action(self, obs: np.ndarray, mask: np.ndarray | None) -> int:
-        """The online network's best valid action for one observation (the exploiting step).
-
-        A plain MLP answers in numpy (``PlainMLP.numpy_forward``): a batch-1 torch forward
-        costs about four times as much, more than the env step itself.
-        """
-        x = np.asarray(obs, dtype=np.float32).reshape(-1)
-        if self.obs_normalizer is not None:  # _to_input's whitening, the same float32 arithmetic
+    def _numpy_q(self, obs: np.ndarray) -> np.ndarray | None:
+        """Q-values of raw observations (one, or a batch) in numpy for a plain MLP
+        (``PlainMLP.numpy_forward``: a batch-1 torch forward costs about four times as much,
+        more than the env step itself); None for any other network. Whitening as in
+        ``_to_input``, with the same float32 arithmetic."""
+        if self.is_image:
+            return None
+        x = np.asarray(obs, dtype=np.float32)
+        x = x.reshape(-1) if x.ndim == len(self._obs_space.shape or ()) else x.reshape(len(x), -1)
+        if self.obs_normalizer is not None:
             rms, clip = self.obs_normalizer.rms, self.obs_normalizer.clip
             std = np.sqrt(rms.var + self.obs_normalizer.epsilon).reshape(-1).astype(np.float32)
             x = np.clip((x - rms.mean.reshape(-1).astype(np.float32)) / std, -clip, clip)
-        q = None if self.is_image else self._acting(self.networks["q"], x)
+        return self._acting(self.networks["q"], x)
+
+    def _greedy_action(self, obs: np.ndarray, mask: np.ndarray | None) -> int:
+        """The online network's best valid action for one observation (the exploiting step)."""
+        q = self._numpy_q(obs)
         if q is None:
             return int(masked_argmax(self.q_values(obs[None]), mask)[0])
-        if mask is not None:
-            q = np.where(mask, q, np.finfo(q.dtype).min)
-        return int(q.argmax())
+        return int(numpy_masked_argmax(q, mask))
 
     def predict(
         self, obs: np.ndarray, deterministic: bool = True, action_masks: np.ndarray | None = None
@@ -150,7 +159,11 @@ class DQN(Agent):
         single = obs.ndim == len(obs_shape(self._obs_space))
         batch = obs[None] if single else obs
         masks = batch_masks(action_masks, len(batch), self._action_space)
-        actions = masked_argmax(self.q_values(batch), masks).numpy()
+        q = self._numpy_q(batch)
+        if q is None:
+            actions = masked_argmax(self.q_values(batch), masks).numpy()
+        else:
+            actions = numpy_masked_argmax(q, masks)
         if not deterministic:
             explore = self.rng.random(len(actions)) < self.config.exploration_final_eps
             randoms = random_actions(masks, self.n_actions, len(actions), self.rng)

@@ -75,3 +75,10 @@ def random_actions(
     if masks is None:
         return rng.integers(n_actions, size=size)
     return random_valid_actions(np.broadcast_to(masks, (size, n_actions)), rng)
+
+
+def numpy_masked_argmax(values: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """:func:`masked_argmax` for numpy values (acting in numpy): invalid actions never win."""
+    if mask is not None:
+        values = np.where(mask, values, np.finfo(values.dtype).min)
+    return np.asarray(values.argmax(axis=-1))

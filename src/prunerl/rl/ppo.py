@@ -20,7 +20,13 @@ from prunerl.rl.base import Agent, agents
 from prunerl.rl.callbacks import Callback
 from prunerl.rl.distributions import Categorical, DiagGaussian
 from prunerl.rl.envs import finished_episodes, is_image_space, make_vec_env, obs_shape
-from prunerl.rl.masking import Masks, batch_masks, env_action_masks, masked_categorical
+from prunerl.rl.masking import (
+    Masks,
+    batch_masks,
+    env_action_masks,
+    masked_categorical,
+    numpy_masked_argmax,
+)
 from prunerl.rl.networks import orthogonal_mlp
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
@@ -156,9 +162,16 @@ class PPO(Agent):
         """Actions for observations; ``action_masks`` (``(n,)`` or ``(batch, n)``) rule some out."""
         obs = np.asarray(obs)
         single = obs.ndim == len(self._obs_shape)
-        batch = torch.from_numpy(self.normalize_obs(obs[None] if single else obs))
-        dist = self.distribution(batch, batch_masks(action_masks, len(batch), self._action_space))
-        actions = self._env_actions(dist.mode() if deterministic else dist.sample())
+        x = self.normalize_obs(obs[None] if single else obs)
+        masks = batch_masks(action_masks, len(x), self._action_space)
+        logits = (
+            self._acting(self.networks["actor"], x) if deterministic and self.discrete else None
+        )
+        if logits is not None:  # a plain categorical actor: its greedy action in numpy
+            actions = numpy_masked_argmax(logits, masks)
+        else:
+            dist = self.distribution(torch.from_numpy(x), masks)
+            actions = self._env_actions(dist.mode() if deterministic else dist.sample())
         return actions[0] if single else actions
 
     # ------------------------------------------------------------------ training
