@@ -25,7 +25,7 @@ def describe_non_finite(values: np.ndarray | torch.Tensor) -> str | None:
     if array.dtype.kind not in "fc":
         return None
     bad = np.argwhere(~np.isfinite(array))
-    if bad.size == 0:
+    if len(bad) == 0:  # not bad.size: a 0-d array's hit is a row of length 0
         return None
     index = tuple(int(i) for i in bad[0])
     value = array[index] if index else array.item()
