@@ -139,3 +139,38 @@ def test_a_layer_pruned_away_by_global_ranking_is_warned_about() -> None:
         warnings.simplefilter("error")
         prunerl.prune(layered, sparsity=0.9, method="magnitude")
     assert layered[2].weight.any()
+
+
+def test_erk_densities_are_exact_on_hand_computed_networks():
+    """ERK by hand (Evci et al. 2020): density_l = eps * (sum of l's dims) / numel_l, eps set
+    so the kept total is (1 - s) of all weights; layers that would exceed 1 are dense and eps
+    is re-solved over the rest."""
+    # 4-256-256-2 at 90%: eps = 0.1 * 67072 / (260 + 512 + 258) = 6.51 makes the first and last
+    # layers exceed 1; the middle keeps what is left, (6707.2 - 1024 - 512) / 65536.
+    targets = select_targets({"": mlp((4, 256, 256, 2))})
+    middle = 1.0 - (0.1 * 67072 - 1024 - 512) / 65536
+    assert erk(targets, 0.9) == pytest.approx([0.0, middle, 0.0], abs=1e-12)
+    assert middle == pytest.approx(0.92109, abs=1e-5)
+    # 64-256-128-8 at 90%: nothing saturates; eps = 0.1 * 50176 / (320 + 384 + 136)
+    targets = select_targets({"": mlp((64, 256, 128, 8))})
+    eps = 0.1 * 50176 / 840
+    expected = [1 - eps * 320 / 16384, 1 - eps * 384 / 32768, 1 - eps * 136 / 1024]
+    assert erk(targets, 0.9) == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx([0.883333, 0.93, 0.206667], abs=1e-6)
+
+
+def test_erk_density_ratios_follow_the_kernel_formula_for_convolutions():
+    """Between layers that are not dense, density ratios are ratios of (sum of dims) / numel,
+    kernel dims included for convolutions; a wrong power or a missing kernel term breaks them."""
+    model = nn.ModuleList([nn.Conv2d(4, 32, 8), nn.Conv2d(32, 64, 4), nn.Linear(3136, 512)])
+    targets = select_targets({"": model})
+    density = [1 - s for s in erk(targets, 0.9)]
+    score = [(32 + 4 + 8 + 8) / 8192, (64 + 32 + 4 + 4) / 32768, (512 + 3136) / 1605632]
+    assert all(0.0 < d < 1.0 for d in density)
+    for i in range(3):
+        for j in range(3):
+            assert density[i] / density[j] == pytest.approx(score[i] / score[j], rel=1e-9)
+    sizes = [8192, 32768, 1605632]
+    assert sum(d * n for d, n in zip(density, sizes, strict=True)) == pytest.approx(
+        0.1 * sum(sizes), rel=1e-12
+    )

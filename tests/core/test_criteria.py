@@ -147,3 +147,29 @@ def test_lottery_rewinds_survivors_to_the_recorded_values(rewind_step):
     assert pruner.num_updates == 2
     assert pruner.sparsity() == pytest.approx(0.8, abs=1e-3)
     assert pruner.state_dict()["rewind"] is not None
+
+
+def test_lottery_mask_is_the_top_k_of_the_trained_weights_not_the_initial_ones():
+    """The ticket is chosen by the *trained* magnitudes, then survivors rewind to init. Here the
+    "trained" weights are fresh random values, so both rankings differ by construction."""
+    model = mlp((4, 64, 64, 2))
+    pruner = Pruner(model, method="lottery", sparsity=0.75, end_step=10, rounds=1)
+    initial = [t.param.detach().clone() for t in pruner.targets]  # the rewind point
+    torch.manual_seed(123)
+    with torch.no_grad():
+        for t in pruner.targets:
+            t.param.copy_(torch.randn_like(t.param))
+    trained = [t.param.detach().clone() for t in pruner.targets]
+    for step in range(11):
+        pruner.step(step)
+    assert pruner.num_updates == 1
+    for t, w0, w1 in zip(pruner.targets, initial, trained, strict=True):
+        k = int(t.mask.sum())
+        assert k == round(0.25 * t.numel)
+        by_trained = torch.zeros(t.numel, dtype=torch.bool)
+        by_trained[w1.abs().flatten().topk(k).indices] = True
+        by_initial = torch.zeros(t.numel, dtype=torch.bool)
+        by_initial[w0.abs().flatten().topk(k).indices] = True
+        assert torch.equal(t.mask.flatten(), by_trained), t.name
+        assert not torch.equal(by_trained, by_initial)  # the test can tell them apart
+        assert torch.equal(t.param[t.mask], w0[t.mask])  # survivors rewound to init

@@ -102,3 +102,12 @@ def test_online_and_target_networks_share_masks():
         assert torch.equal(target.get_buffer(name.removeprefix("q.") + "_mask"), mask)
         assert not target.get_parameter(name.removeprefix("q."))[~mask].any()
     assert pruner.sparsity() == pytest.approx(0.7, abs=1e-2)
+    # the copy above hides whether the pruner masks the target itself: fill it with ones,
+    # step, and its pruned entries must be zero again (the kept ones untouched)
+    with torch.no_grad():
+        for p in target.parameters():
+            p.fill_(1.0)
+    pruner.step(31)
+    for name, mask in pruner.masks.items():
+        weight = target.get_parameter(name.removeprefix("q."))
+        assert not weight[~mask].any() and bool((weight[mask] == 1.0).all())

@@ -52,6 +52,17 @@ def test_dqn_q_net_pruned_and_target_follows() -> None:
         if isinstance(a, nn.Linear):
             assert torch.equal(a.weight_mask, b.weight_mask)  # type: ignore[arg-type]
             assert (b.weight[~a.weight_mask] == 0).all()  # type: ignore[index,operator]
+    # SB3 copies q_net into the target, which hides whether the callback masks the target
+    # itself: fill it with ones, stop the copies, train on, and its pruned entries are 0 again
+    model.target_update_interval = 10**9
+    with torch.no_grad():
+        for p in target.parameters():
+            p.fill_(1.0)
+    model.learn(8, callback=cb, reset_num_timesteps=False)
+    for a, b in zip(online.modules(), target.modules(), strict=True):
+        if isinstance(a, nn.Linear):
+            mask = a.weight_mask
+            assert (b.weight[~mask] == 0).all() and (b.weight[mask] == 1).all()  # type: ignore[index,operator]
 
 
 def test_ppo_masked_weights_stay_zero_after_every_gradient_step() -> None:

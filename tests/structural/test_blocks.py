@@ -7,9 +7,14 @@ import copy
 import pytest
 import torch
 
-from prunerl.structural.blocks import find_residual_blocks, layer_ratios, prune_blocks
+from prunerl.structural.blocks import (
+    find_residual_blocks,
+    global_threshold,
+    layer_ratios,
+    prune_blocks,
+)
 
-from .nets import ImpalaCNN, ResidualMLP, mlp
+from .nets import ImpalaCNN, ResidualMLP, ResMLPBlock, mlp
 
 
 def weaken(block: torch.nn.Module, factor: float = 1e-3) -> None:
@@ -64,3 +69,62 @@ def test_bad_block_requests() -> None:
         layer_ratios(ResidualMLP(), alpha=1.5)
     with pytest.raises(ValueError, match="not a residual block"):
         prune_blocks(ImpalaCNN(), alpha=0.5, blocks=["stages.0"])
+
+
+@pytest.mark.parametrize("below", [0.0, 1e-9, 0.1])
+def test_a_block_exactly_at_alpha_goes_and_one_just_above_stays(below: float) -> None:
+    """The rule is ``ratio > alpha``: a block whose ratio equals α is removed, the same block
+    with α a hair (or more) lower is kept, and a dense block is kept either way."""
+    net = ResidualMLP(blocks=2)
+    block = net.blocks[1]
+    with torch.no_grad():
+        block.fc1.weight.zero_()
+        block.fc2.weight[:, : block.fc2.in_features // 2] = 0.0
+    ratio = (block.fc2.weight.numel() / 2) / (block.fc1.weight.numel() + block.fc2.weight.numel())
+    assert ratio == 0.25  # exactly representable: the comparison below is exact
+    alpha = ratio - below
+    small, ratios = prune_blocks(net, alpha=alpha, threshold=0.0)
+    decided = {r.name: r for r in ratios}
+    assert decided["blocks.1"].ratio == ratio
+    assert decided["blocks.1"].kept is (below > 0.0)
+    assert isinstance(small.blocks[1], torch.nn.Identity) is (below == 0.0)
+    assert decided["blocks.0"].kept and not isinstance(small.blocks[0], torch.nn.Identity)
+
+
+@pytest.mark.parametrize("quantile", [0.1, 0.25, 0.5, 0.9])
+def test_the_global_threshold_is_the_quantile_of_all_weight_magnitudes(quantile: float) -> None:
+    """τ is the smallest |w| with more than ``quantile`` of all weights at or below it; biases
+    (here larger than every weight) are not counted."""
+    net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Linear(5, 2))
+    values = torch.randperm(30, generator=torch.Generator().manual_seed(0)).float() + 1
+    signs = torch.where(torch.arange(30) % 3 == 0, -1.0, 1.0)
+    with torch.no_grad():
+        net[0].weight.copy_((values[:20] * signs[:20]).view(5, 4))
+        net[1].weight.copy_((values[20:] * signs[20:]).view(2, 5))
+        net[0].bias.fill_(1e3)
+        net[1].bias.fill_(-1e3)
+    tau = global_threshold(net, quantile)
+    assert int((values < tau).sum()) <= quantile * 30 < int((values <= tau).sum())
+    ratios = {r.name: r.ratio for r in layer_ratios(net, alpha=0.0, quantile=quantile)}
+    above = [int((values[:20] > tau).sum()) / 20, int((values[20:] > tau).sum()) / 10]
+    assert [ratios["0"], ratios["1"]] == above
+
+
+class NestedResidual(torch.nn.Module):
+    """``x + fc(inner(x))`` where ``inner`` is itself a residual block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = ResMLPBlock(6, 8)
+        self.fc = torch.nn.Linear(6, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fc(self.inner(x))
+
+
+def test_only_the_outermost_of_nested_residual_blocks_is_a_block() -> None:
+    """Removing an inner block and then its outer one (or ranking them separately) would count
+    the inner weights twice; the outer block holds them."""
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), NestedResidual(), torch.nn.Linear(6, 2))
+    assert find_residual_blocks(net) == ["1"]
+    assert find_residual_blocks(net[1]) == ["inner"]  # on its own, the inner one is found

@@ -9,8 +9,12 @@
     cb.pruner.sparsity()  # 0.9; q_net_target follows q_net's masks
 
 The schedule runs in env steps (``model.num_timesteps``). Pruned weights stay exactly zero
-through every gradient step: hooks on the policy's optimizers mask the gradients before each
-step (so pruned weights do not count in SB3's gradient-norm clip) and the weights after it.
+through every gradient step: a hook on each pruned parameter masks its gradient as backward
+accumulates it, before SB3 clips the gradient norm (so pruned weights do not count in the clip),
+and hooks on the policy's optimizers re-mask the weights after each step. Masking multiplies, so
+a NaN gradient stays NaN; with ``check_finite`` (the default) a NaN or Inf in an observation or
+reward (each env step) or in the weights (after each round of gradient steps) stops training
+with a :class:`prunerl.core.finite.NonFiniteError` naming the source and the env step.
 Needs ``pip install prunerl[sb3]``.
 """
 
@@ -24,7 +28,10 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from prunerl.core.config import PruningConfig
+from prunerl.core.finite import NonFiniteError
 from prunerl.core.pruner import Pruner
+from prunerl.integrations.sb3_checks import EnvStepCheck, WeightCheck, check_reset
+from prunerl.integrations.sb3_grads import GradientMasker
 
 try:
     from stable_baselines3.common.callbacks import BaseCallback
@@ -64,6 +71,7 @@ class PruningCallback(BaseCallback):
     ``["mlp_extractor.policy_net"]``; ``""`` is the whole policy); by default
     :func:`default_networks`. Pruning options as in :class:`prunerl.PruningConfig`, given as
     ``config`` or keywords; a per-network sparsity dict names the same paths.
+    ``check_finite=False`` turns the NaN/Inf checks off.
     """
 
     def __init__(
@@ -71,6 +79,7 @@ class PruningCallback(BaseCallback):
         config: PruningConfig | Mapping[str, Any] | None = None,
         networks: Sequence[str] | None = None,
         verbose: int = 0,
+        check_finite: bool = True,
         **options: Any,
     ) -> None:
         super().__init__(verbose)
@@ -79,21 +88,33 @@ class PruningCallback(BaseCallback):
         else:
             self.config = PruningConfig.from_dict({**dict(config or {}), **options})
         self.network_paths = list(networks) if networks is not None else None
+        self.check_finite = check_finite
         self.pruner: Pruner | None = None
         self._hooks: list[RemovableHandle] = []
+        self._grads: GradientMasker | None = None
+        self._stepped = False  # an optimizer stepped since the weights were last checked
+        self._weights: WeightCheck | None = None
+        self._env_check = EnvStepCheck()
 
     # ------------------------------------------------------------------ set-up
     def _init_callback(self) -> None:
         """Called by every ``model.learn``: the pruner is built once, the hooks each time."""
+        self._remove_hooks()  # a run stopped by an exception left its hooks behind
+        self._weights = None  # the parameters to check, looked up again for this run
+        self._env_check = EnvStepCheck()  # this run's env may give other observations
         policy = self.model.policy
         if self.pruner is None:
             self.pruner = self._build_pruner(policy)
+            self._grads = GradientMasker(self.pruner)
+        assert self._grads is not None
+        self._hooks.extend(self._grads.register())  # masks before SB3's clip: see sb3_grads
         for opt in policy_optimizers(policy):
             # each optimizer's hooks touch only its own parameters: SAC builds the actor's loss
             # graph before the critic's step, so changing actor weights then would break it
             owned = {id(p) for group in opt.param_groups for p in group["params"]}
             mine = [i for i, t in enumerate(self.pruner.targets) if id(t.param) in owned]
-            self._hooks.append(opt.register_step_pre_hook(self._before_step(mine)))
+            if self.pruner.stats is not None:
+                self._hooks.append(opt.register_step_pre_hook(self._grads.observe))
             self._hooks.append(opt.register_step_post_hook(self._after_step(mine)))
         self.pruner.step(self.num_timesteps)
 
@@ -125,33 +146,74 @@ class PruningCallback(BaseCallback):
         return module
 
     # ------------------------------------------------------------------ hooks
-    def _before_step(self, indices: list[int]) -> Callable[..., None]:
-        """A hook: gradient statistics for gradient criteria, then the gradients of the pruned
-        weights of targets ``indices`` to 0 (they must not count in SB3's gradient-norm clip)."""
-
-        def hook(*_: Any) -> None:
-            assert self.pruner is not None
-            self.pruner.observe_gradients()
-            self.pruner.mask_gradients(indices)
-
-        return hook
-
     def _after_step(self, indices: list[int]) -> Callable[..., None]:
         """A hook: the pruned weights of targets ``indices`` back to exactly 0 after the step."""
 
         def hook(*_: Any) -> None:
             assert self.pruner is not None
             self.pruner.apply_masks(indices)
+            self._stepped = True
 
         return hook
 
+    # ------------------------------------------------------------------ events
     def _on_step(self) -> bool:
         assert self.pruner is not None
-        if self.pruner.step(self.num_timesteps):
+        if self.check_finite:
+            get = self.locals.get
+            try:
+                self._env_check(get("new_obs"), get("rewards"), get("dones"),
+                                get("infos") or [], self.num_timesteps)  # fmt: skip
+            except NonFiniteError:
+                self._remove_hooks()
+                raise
+        if self._grads is not None and self._grads.dense:
+            with self._grads.unmasked():  # RigL regrows by the unmasked gradient
+                changed = self.pruner.step(self.num_timesteps)
+        else:
+            changed = self.pruner.step(self.num_timesteps)
+        if changed:
             self.logger.record("prune/sparsity", self.pruner.sparsity())
         return True
 
+    def _on_training_start(self) -> None:
+        """The reset observations, which the policy sees before the first env step."""
+        last_obs = getattr(self.model, "_last_obs", None)
+        if self.check_finite and last_obs is not None:
+            try:
+                check_reset(last_obs, self.num_timesteps)
+            except NonFiniteError:
+                self._remove_hooks()
+                raise
+
+    def _on_rollout_start(self) -> None:
+        """SB3 trains between rollouts: check the weights once after each round of updates."""
+        self._check_weights()
+
+    def _check_weights(self) -> None:
+        """The pruned networks' parameters, if an optimizer stepped since the last check."""
+        if not (self.check_finite and self._stepped) or self.pruner is None:
+            return
+        self._stepped = False
+        if self._weights is None:
+            self._weights = WeightCheck({
+                f"{net}.{name}" if net else name: p
+                for net, module in self.pruner.networks.items()
+                for name, p in module.named_parameters()
+            })  # fmt: skip
+        try:
+            self._weights(self.num_timesteps)
+        except NonFiniteError:
+            self._remove_hooks()
+            raise
+
     def _on_training_end(self) -> None:
+        self._remove_hooks()
+        self._check_weights()
+
+    def _remove_hooks(self) -> None:
         for hook in self._hooks:
             hook.remove()
         self._hooks.clear()
+        if self._grads is not None:
+            self._grads.clear()

@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from prunerl.rl.envs import IMAGE_LAYOUTS, image_layout
 from prunerl.rl.networks import DuelingQ, mlp, nature_cnn
 
 LOSSES = ("huber", "mse")
@@ -37,6 +38,7 @@ class DQNConfig:
     loss: str = "huber"  # "huber" (smooth L1) or "mse"
     normalize_obs: bool = False  # whiten vector observations with running mean/std
     n_step: int = 1  # n-step returns (Sutton 1988; as in Rainbow): faster credit assignment
+    image_layout: str = "auto"  # image axis order: "chw", "hwc", or "auto" (from the shape)
 
     def __post_init__(self) -> None:
         self.net_arch = tuple(int(h) for h in self.net_arch)
@@ -52,6 +54,11 @@ class DQNConfig:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.image_layout not in IMAGE_LAYOUTS:
+            raise ValueError(
+                f"image_layout must be one of {IMAGE_LAYOUTS}, got {self.image_layout!r} "
+                "('chw': channels first, 'hwc': channels last, 'auto': read from the shape)"
+            )
 
     @classmethod
     def for_env(cls, env_id: str) -> DQNConfig:
@@ -117,11 +124,14 @@ TUNED: dict[str, dict[str, Any]] = {
 def q_network(
     obs_shape: tuple[int, ...], n_actions: int, image: bool, config: DQNConfig
 ) -> nn.Module:
-    """Nature-CNN for image observations, else an MLP (dueling heads if asked)."""
+    """Nature-CNN for image observations (channels first or last), else an MLP (dueling heads
+    if asked)."""
     if image:
         if config.dueling:
             raise ValueError("dueling heads are built for vector observations; set dueling=False")
-        return nature_cnn(obs_shape[0], n_actions)
+        layout = image_layout(obs_shape, config.image_layout)
+        channels = obs_shape[0] if layout == "chw" else obs_shape[-1]
+        return nature_cnn(channels, n_actions, channels_last=layout == "hwc")
     in_dim = math.prod(obs_shape)
     if config.dueling:
         return DuelingQ(in_dim, n_actions, config.net_arch)

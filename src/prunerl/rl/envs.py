@@ -96,5 +96,33 @@ def obs_shape(space: gym.Space) -> tuple[int, ...]:
 
 
 def is_image_space(space: gym.Space) -> bool:
-    """Image observations: uint8 Box with 3 dimensions (channels first after frame stacking)."""
+    """Image observations: uint8 Box with 3 dimensions (see :func:`image_layout` for the order)."""
     return isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
+
+
+IMAGE_LAYOUTS = ("auto", "chw", "hwc")
+
+
+def image_layout(shape: tuple[int, ...], declared: str = "auto") -> str:
+    """``"chw"`` (channels first, e.g. (4, 84, 84)) or ``"hwc"`` (channels last, e.g. (84, 84, 4)).
+
+    ``"auto"`` reads it from the shape: an end axis is channel-like when it is at most half the
+    middle (spatial) axis, and exactly one end must be. Otherwise (both ends small, as in
+    (3, 64, 3), or neither, as in (84, 84, 84)) a wrong guess would build a network that runs
+    but learns from scrambled pixels, so it is an error that says how to declare the layout.
+    """
+    if declared not in IMAGE_LAYOUTS:
+        raise ValueError(f"image_layout must be one of {IMAGE_LAYOUTS}, got {declared!r}")
+    if len(shape) != 3:
+        raise ValueError(f"image observations have 3 axes, got shape {shape}")
+    if declared != "auto":
+        return declared
+    first, last = 2 * shape[0] <= shape[1], 2 * shape[2] <= shape[1]
+    if first != last:
+        return "chw" if first else "hwc"
+    raise ValueError(
+        f"cannot tell the channel axis of image observations of shape {shape}: declare it "
+        "with image_layout='chw' (channels first, e.g. (4, 84, 84)) or 'hwc' (channels last, "
+        "e.g. (84, 84, 4)) in the agent's config (DQNConfig, or `agent:` of a run config), or "
+        "wrap the env so that observations are (C, H, W)"
+    )

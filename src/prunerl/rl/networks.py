@@ -64,9 +64,21 @@ def orthogonal_mlp(
     return net
 
 
-def nature_cnn(in_channels: int, out_dim: int, feature_dim: int = 512) -> nn.Sequential:
-    """The DQN Nature-CNN (Mnih et al. 2015) for 84x84 inputs, as one Sequential."""
+class ChannelsFirst(nn.Module):
+    """``(N, H, W, C) -> (N, C, H, W)``: channels-last images into a Conv2d stack."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 3, 1, 2)
+
+
+def nature_cnn(
+    in_channels: int, out_dim: int, feature_dim: int = 512, channels_last: bool = False
+) -> nn.Sequential:
+    """The DQN Nature-CNN (Mnih et al. 2015) for 84x84 inputs, as one Sequential;
+    ``channels_last``: it takes (N, H, W, C) images (a :class:`ChannelsFirst` in front)."""
+    front: list[nn.Module] = [ChannelsFirst()] if channels_last else []
     return nn.Sequential(
+        *front,
         nn.Conv2d(in_channels, 32, 8, stride=4),
         nn.ReLU(),
         nn.Conv2d(32, 64, 4, stride=2),
