@@ -18,20 +18,16 @@ from torch import nn
 
 from prunerl.rl.base import Agent, agents
 from prunerl.rl.callbacks import Callback
-from prunerl.rl.distributions import Categorical, DiagGaussian
 from prunerl.rl.envs import finished_episodes, is_image_space, make_vec_env, obs_shape
 from prunerl.rl.masking import (
-    Masks,
-    batch_masks,
     env_action_masks,
-    masked_categorical,
-    numpy_masked_argmax,
 )
 from prunerl.rl.networks import orthogonal_mlp
 from prunerl.rl.normalize import ObsNormalizer, RewardScaler
 from prunerl.rl.optim import adam, clip_grad_norm, optimizer_step, zero_grads
-from prunerl.rl.plain_mlp import NumpyForward, PlainMLP
+from prunerl.rl.plain_mlp import NumpyForward
 from prunerl.rl.policies import GaussianActor
+from prunerl.rl.ppo_acting import PPOActing
 from prunerl.rl.ppo_config import PPOConfig
 from prunerl.rl.ppo_loss import (
     clipped_surrogate_loss,
@@ -44,7 +40,7 @@ from prunerl.rl.schedules import rate_schedule
 
 
 @agents.register("ppo")
-class PPO(Agent):
+class PPO(PPOActing, Agent):
     """PPO for Discrete (categorical policy) and Box (diagonal Gaussian policy) action spaces."""
 
     algo = "ppo"
@@ -104,75 +100,6 @@ class PPO(Agent):
     def policy_network(self) -> nn.Module:
         """Logits (Discrete) or the Gaussian mean (Box) of (normalised) observations."""
         return self.networks["actor"]
-
-    def normalize_obs(self, obs: np.ndarray, update: bool = False) -> np.ndarray:
-        """Flattened float32 observations, whitened when ``normalize_obs`` is on."""
-        obs = np.asarray(obs, dtype=np.float32)
-        if self.obs_normalizer is not None:
-            obs = self.obs_normalizer(obs, update=update)
-        return obs.reshape(obs.shape[0], -1)
-
-    def network_input(self, obs: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(self.normalize_obs(obs))
-
-    def distill_kinds(self) -> dict[str, str]:
-        return {"actor": "logits" if self.discrete else "regression", "critic": "regression"}
-
-    def distribution(self, obs: torch.Tensor, masks: Masks = None) -> Categorical | DiagGaussian:
-        """The policy's action distribution for normalised observations (over valid actions)."""
-        actor = self.networks["actor"]
-        if isinstance(actor, GaussianActor):
-            return actor.distribution(obs)
-        return masked_categorical(self._forward("actor", obs), masks)
-
-    def value(self, obs: torch.Tensor) -> torch.Tensor:
-        return self._forward("critic", obs).squeeze(-1)
-
-    def _sample_actions(self, obs: torch.Tensor, masks: Masks) -> torch.Tensor:
-        """The rollout policy's actions; a plain categorical actor computes its logits in numpy
-        (``PlainMLP.numpy_forward``: acting only, the update's log-probabilities are computed
-        after the rollout)."""
-        if self.discrete:
-            logits = self._acting(self.networks["actor"], obs.numpy())
-            if logits is not None:
-                return masked_categorical(torch.from_numpy(logits), masks).sample()
-        return self.distribution(obs, masks).sample()
-
-    def _forward(self, name: str, obs: torch.Tensor) -> torch.Tensor:
-        """``networks[name](obs)``; without autograd, when the update takes its gradients by
-        hand, the kernels of that update's forward (``PlainMLP.predict``), so the rollout's
-        log-probabilities and values are the ones the first update sees (ratio exactly 1)."""
-        if not torch.is_grad_enabled():
-            plain = self._plain_networks()
-            if plain is not None and all(p.accepts(obs) for p in plain):
-                return plain[0 if name == "actor" else 1].predict(obs)
-        return self.networks[name](obs)
-
-    def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
-        """Actions as the envs take them: Gaussian samples are clipped to the Box bounds."""
-        out = actions.numpy()
-        if isinstance(self._action_space, gym.spaces.Box):
-            out = np.clip(out, self._action_space.low, self._action_space.high)
-        return out
-
-    @torch.no_grad()
-    def predict(
-        self, obs: np.ndarray, deterministic: bool = True, action_masks: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Actions for observations; ``action_masks`` (``(n,)`` or ``(batch, n)``) rule some out."""
-        obs = np.asarray(obs)
-        single = obs.ndim == len(self._obs_shape)
-        x = self.normalize_obs(obs[None] if single else obs)
-        masks = batch_masks(action_masks, len(x), self._action_space)
-        logits = (
-            self._acting(self.networks["actor"], x) if deterministic and self.discrete else None
-        )
-        if logits is not None:  # a plain categorical actor: its greedy action in numpy
-            actions = numpy_masked_argmax(logits, masks)
-        else:
-            dist = self.distribution(torch.from_numpy(x), masks)
-            actions = self._env_actions(dist.mode() if deterministic else dist.sample())
-        return actions[0] if single else actions
 
     # ------------------------------------------------------------------ training
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> PPO:
@@ -288,13 +215,6 @@ class PPO(Agent):
             loss = loss - c.ent_coef * entropy.mean()
         loss.backward()
         return log_probs.detach(), values.detach(), entropy.detach()
-
-    def _plain_networks(self) -> tuple[PlainMLP, PlainMLP] | None:
-        """The actor and critic as plain MLPs when the gradients can be taken by hand."""
-        if not self.discrete:
-            return None
-        actor, critic = PlainMLP.of(self.networks["actor"]), PlainMLP.of(self.networks["critic"])
-        return None if actor is None or critic is None else (actor, critic)
 
     def drop_episode(self) -> None:
         """The envs reset at the next :meth:`learn`; the rollout in progress is dropped."""
