@@ -80,7 +80,7 @@ def test_train_longer_before_shrinking() -> None:
     subject = FakeSubject(target=0.8, limit=0.5, skill_per_step=0.0006)
     _, result = run(subject, step=0.6, finetune_steps=100, train_longer=1, longer=3.0)
     first, second = result.history[1], result.history[2]
-    assert first.action == "rollback" and "longer fine-tuning" in first.reason
+    assert first.action == "rollback" and "longer recovery" in first.reason
     assert first.finetune_steps == 100
     assert second.step == first.step and second.finetune_steps == 300
     assert second.accepted  # skill 0.18 after 300 steps: 0.6 <= 0.5 + 0.18

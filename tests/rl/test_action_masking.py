@@ -180,7 +180,9 @@ def test_ppo_without_env_masks_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> 
     assert agent.buffer.masks is None and agent._masks is None
     _, w2 = run()
     assert torch.equal(w1, w2)
-    monkeypatch.setattr("prunerl.rl.ppo_acting.masked_categorical", lambda logits, _m: Categorical(logits))
+    monkeypatch.setattr(
+        "prunerl.rl.ppo_acting.masked_categorical", lambda logits, _m: Categorical(logits)
+    )
     _, w3 = run()
     assert torch.equal(w1, w3)
 

@@ -147,12 +147,16 @@ def test_dqn_wrong_shape_env_mask_raises() -> None:
 
 @pytest.mark.slow
 def test_dqn_with_masks_learns_the_chain() -> None:
-    """A masked DQN learns to walk the chain: greedy return at the best possible."""
-    agent = small_dqn(
-        net_arch=(64,), learning_rate=1e-3, gamma=0.9, learning_starts=500,
-        exploration_fraction=0.3, seed=1,
-    )  # fmt: skip
-    agent.learn(6_000)
-    returns = evaluate_policy(agent.predict, CHAIN, episodes=5, env_kwargs=chain_kwargs())
+    """A masked DQN learns to walk the chain: greedy return at the best possible, on at least
+    two of three seeds."""
     best = 1.0 - 0.5 * (LENGTH - 1) / (4 * LENGTH)
-    assert returns.mean() >= best - 0.01, returns
+    finals = []
+    for seed in (1, 2, 3):
+        agent = small_dqn(
+            net_arch=(64,), learning_rate=1e-3, gamma=0.9, learning_starts=500,
+            exploration_fraction=0.3, seed=seed,
+        )  # fmt: skip
+        agent.learn(6_000)
+        returns = evaluate_policy(agent.predict, CHAIN, episodes=5, env_kwargs=chain_kwargs())
+        finals.append(float(returns.mean()))
+    assert sum(f >= best - 0.01 for f in finals) >= 2, finals

@@ -192,7 +192,8 @@ class GatedPruner:
             )
             return
         assert self.reference is not None
-        result, trained, problem = self.judge.attempt(self.reference, finetune)
+        distill = round(c.distill_steps * c.longer**self.retries)  # a retry recovers longer
+        result, trained, problem = self.judge.attempt(self.reference, finetune, distill)
         self.env_steps += trained
         self.iteration += 1
         values = {
@@ -206,8 +207,8 @@ class GatedPruner:
             values.update(gate_value=result.check.value, gate_threshold=result.check.threshold)
         if result is not None and result.accepted:
             self._accepted = self.subject.snapshot()
-            self.verifier.keep(self.subject.sparsity(), self._accepted)
             self.accepted_returns = result.returns
+            self.verifier.keep(self.subject.sparsity(), self._accepted, result.returns)
             self.at_target = at_target
             record = self._record(result.returns, "accept", result.reason(), **values)
             self.step = min(self.step * c.grow, c.max_step)
@@ -216,7 +217,7 @@ class GatedPruner:
             self.subject.restore(self._accepted)
             if self.retries < c.train_longer and problem is None:
                 self.retries += 1
-                adapt = f"retry with {c.longer:g}x longer fine-tuning"
+                adapt = f"retry with {c.longer:g}x longer recovery"
             else:
                 self.retries = 0
                 self.step *= c.shrink
@@ -234,13 +235,14 @@ class GatedPruner:
             self._train_to_threshold()
         if self.phase == "prune" and self._accepted is None:
             self._accepted = self.subject.snapshot()
-            self.verifier.keep(self.subject.sparsity(), self._accepted)
+            self.verifier.keep(self.subject.sparsity(), self._accepted, self.accepted_returns)
             self.subject.start_recovery()
         while self.phase == "prune":
             self._prune_step()
         if self.phase == "verify":
-            outcome = self.verifier.verify(self._accepted)
+            outcome = self.verifier.verify(self._accepted, self.accepted_returns)
             assert self.verifier.returns is not None
+            self.accepted_returns = self.verifier.selection  # the chosen point's gate returns
             self.phase = "done"
             self._emit(self._record(self.verifier.returns, "verify", str(outcome)))
         return self.result()
@@ -293,4 +295,4 @@ class GatedPruner:
         self._accepted = None  # taken in run(): the subject is at the last accepted point
         if self.phase in ("prune", "verify"):
             self._accepted = self.subject.snapshot()
-            self.verifier.keep(self.subject.sparsity(), self._accepted)
+            self.verifier.keep(self.subject.sparsity(), self._accepted, self.accepted_returns)

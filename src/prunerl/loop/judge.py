@@ -30,14 +30,15 @@ class Judge:
         return sequential_gate(evaluate, reference, start, self.config)
 
     def attempt(
-        self, reference: np.ndarray, finetune: int
+        self, reference: np.ndarray, finetune: int, distill: int
     ) -> tuple[GateResult | None, int, str | None]:
-        """(last gate, env steps of fine-tuning, why it diverged or None) for a pruned subject."""
+        """(last gate, env steps of fine-tuning, why it diverged or None) for a pruned subject:
+        ``distill`` steps of distillation, then up to ``finetune`` env steps of RL fine-tuning."""
         c = self.config
         trained, done, result = 0, 0, None
         chunks = [round(finetune * (k + 1) / c.finetune_chunks) for k in range(c.finetune_chunks)]
         try:
-            self.subject.distill(c.distill_steps)
+            self.subject.distill(distill)
             if c.eval_before_finetune or finetune == 0:
                 result = self.gate(reference)
             for point in chunks if finetune > 0 else []:

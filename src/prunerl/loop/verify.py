@@ -73,28 +73,30 @@ class Verifier:
     def __init__(self, subject: Subject, config: LoopConfig, fallbacks: int = 4) -> None:
         self.subject, self.config, self.fallbacks = subject, config, fallbacks
         self.reference: np.ndarray | None = None
-        self.kept: list[tuple[float, Any]] = []  # (sparsity, snapshot): first, then the latest
+        self.kept: list[tuple[float, Any, Any]] = []  # (sparsity, snapshot, gate returns)
         self.outcome: Verification | None = None
         self.returns: np.ndarray | None = None  # the result's held-out returns
+        self.selection: np.ndarray | None = None  # the result's returns when the gate took it
 
     def evaluate_reference(self) -> None:
         c = self.config
         self.reference = self.subject.evaluate(c.holdout_episodes, c.holdout_seed, False)
 
-    def keep(self, sparsity: float, snapshot: Any) -> None:
-        """Remember an accepted point; the first one and the latest ``fallbacks`` are kept."""
-        self.kept.append((sparsity, snapshot))
+    def keep(self, sparsity: float, snapshot: Any, selection: np.ndarray | None) -> None:
+        """Remember an accepted point (with the returns the gate accepted it on); the first
+        one and the latest ``fallbacks`` are kept."""
+        self.kept.append((sparsity, snapshot, selection))
         if len(self.kept) > self.fallbacks + 1:
             del self.kept[1]
 
-    def verify(self, current: Any) -> Verification:
+    def verify(self, current: Any, selection: np.ndarray | None) -> Verification:
         """Check the subject's current (last accepted) point, falling back while it fails."""
         c, reference = self.config, self.reference
         assert reference is not None
-        points = [(self.subject.sparsity(), current)] + [p for p in reversed(self.kept[:-1])]
+        points = [(self.subject.sparsity(), current, selection), *reversed(self.kept[:-1])]
         tried: list[dict[str, float]] = []
         check = None
-        for i, (sparsity, snapshot) in enumerate(points):
+        for i, (sparsity, snapshot, gate_returns) in enumerate(points):
             if i > 0:
                 self.subject.restore(snapshot)
             returns = self.subject.evaluate(c.holdout_episodes, c.holdout_seed, False)
@@ -104,7 +106,7 @@ class Verifier:
             )  # fmt: skip
             tried.append({"sparsity": sparsity, "mean": check.candidate, "passed": check.passed})
             if check.passed or i == 0:
-                self.returns = returns
+                self.returns, self.selection = returns, gate_returns
             if check.passed:
                 break
         assert check is not None
