@@ -42,7 +42,7 @@ def test_accepts_every_step_until_the_target() -> None:
 
 def test_rollback_restores_and_retries_with_a_smaller_step() -> None:
     subject = FakeSubject(target=0.9, limit=0.6)
-    _, result = run(subject, step=0.5, min_step=0.05)
+    _, result = run(subject, step=0.5, min_step=0.05, train_longer=0)
     tried = attempts(result)
     actions = [(r.action, round(r.step, 4), round(r.sparsity, 4)) for r in tried]
     assert actions[:3] == [

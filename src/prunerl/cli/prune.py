@@ -100,7 +100,7 @@ def prune(
     ] = 50,
     distill_steps: Annotated[
         int, typer.Option(help="Distillation steps from the reference after each prune.")
-    ] = 1000,
+    ] = 2000,
     lr_scale: Annotated[
         float, typer.Option(help="Fine-tune at this share of the agent's learning rate.")
     ] = 0.1,

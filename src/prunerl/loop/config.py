@@ -54,9 +54,9 @@ class LoopConfig:
     max_step: float = 0.9  # cap on the step when accepted steps grow it
     shrink: float = 0.5  # a rejected step is multiplied by this before the retry
     grow: float = 1.0  # an accepted step is multiplied by this (adaptive pruning)
-    train_longer: int = 0  # retries of a rejected step with `longer`x fine-tuning, then shrink
+    train_longer: int = 1  # retries of a rejected step with `longer`x recovery, then shrink
     longer: float = 2.0  # fine-tuning multiplier for each train-longer retry
-    distill_steps: int = 1000  # gradient steps of distillation from the reference per prune
+    distill_steps: int = 2000  # gradient steps of distillation from the reference per prune
     distill_batch: int = 128  # observations per distillation step
     distill_lr: float = 3e-4  # its Adam step size, decaying linearly to 0 over each recovery
     finetune_steps: int = 10_000  # env steps of RL fine-tuning when distillation is not enough
