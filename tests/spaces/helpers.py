@@ -34,6 +34,27 @@ def controller_agent(env_id: str = "prunerl/CartPoleDistractors-v0", **env_kwarg
     return agent
 
 
+def sign_match_agent(lean: float = 0.1, seed: int = 0, **env_kwargs: object) -> DQN:
+    """A DQN whose single Linear Q-layer plays ``prunerl/SignMatch-v0`` by hand: it reads each
+    signal's sign (so it needs every signal) and, like a trained agent, leans a little on every
+    distractor (weights ~ N(0, ``lean``), drawn from ``seed``)."""
+    agent = DQN(
+        "prunerl/SignMatch-v0", DQNConfig(net_arch=(), buffer_size=64), env_kwargs=env_kwargs
+    )
+    layer = agent.networks["q"][0]
+    assert isinstance(layer, torch.nn.Linear)
+    n_real = int(np.log2(layer.out_features))
+    bits = (np.arange(layer.out_features)[:, None] >> np.arange(n_real)) & 1
+    lean_weights = np.random.default_rng(seed).normal(
+        0.0, lean, (layer.out_features, layer.in_features - n_real)
+    )
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(np.hstack([2.0 * bits - 1.0, lean_weights])))
+        layer.bias.zero_()
+    agent.update_target()
+    return agent
+
+
 class StopWhenSolved(Callback):
     """Stop training once a 10-episode greedy evaluation reaches ``target`` (checked every 8k)."""
 

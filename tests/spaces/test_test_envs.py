@@ -42,9 +42,12 @@ def test_distractors_are_reproducible_by_seed() -> None:
     assert not np.allclose(a[:, 4:], c[:, 4:])
 
 
-def test_pendulum_distractors_and_kwargs() -> None:
+def test_pendulum_and_acrobot_distractors_and_kwargs() -> None:
     env = make_env("prunerl/PendulumDistractors-v0", env_kwargs={"n_distractors": 5})
     assert env.observation_space.shape == (8,)
+    acrobot = make_env("prunerl/AcrobotDistractors-v0", env_kwargs={"n_distractors": 24})
+    assert acrobot.observation_space.shape == (30,)
+    assert acrobot.get_wrapper_attr("feature_names")[5] == "omega2"
     with pytest.raises(ValueError, match="kinds"):
         make_env("prunerl/PendulumDistractors-v0", env_kwargs={"kinds": ("nois",)})
 
@@ -93,3 +96,39 @@ def test_invalid_action_chain_can_hide_its_mask() -> None:
     assert "action_mask" not in info and obs[8:].sum() == 3  # still observable in the state
     *_, info = env.step(0)
     assert "action_mask" not in info
+
+
+@pytest.mark.parametrize("source", ["env", "global"])
+def test_sign_match_rewards_each_right_sign_and_replays_by_seed(source: str) -> None:
+    kwargs = {"noise_source": source, "reward_noise": 0.0, "n_distractors": 3}
+    env = make_env("prunerl/SignMatch-v0", env_kwargs=kwargs)
+    assert env.get_wrapper_attr("feature_names")[:3] == ("signal_0", "signal_1", "signal_2")
+    obs, _ = env.reset(seed=5)
+    first = obs.copy()
+    rewards, steps, done = [], 0, False
+    while not done:
+        right = int(sum(int(obs[i] > 0) << i for i in range(3)))  # every bit guessed right
+        wrong_bit_0 = right ^ 1
+        obs, reward, terminated, truncated, _ = env.step(wrong_bit_0 if steps % 2 else right)
+        rewards.append(reward)
+        steps += 1
+        done = terminated or truncated
+    assert steps == 50 and not terminated
+    np.testing.assert_allclose(rewards[::2], 1.0)
+    np.testing.assert_allclose(rewards[1::2], 2 / 3)  # one of three signs wrong
+    again, _ = env.reset(seed=5)
+    if source == "env":
+        np.testing.assert_array_equal(again, first)
+    else:  # the global source follows numpy's global generator, not reset(seed=...)
+        assert not np.array_equal(again[:3], first[:3])
+
+
+def test_sign_match_reward_noise_and_bad_arguments() -> None:
+    env = make_env("prunerl/SignMatch-v0", env_kwargs={"reward_noise": 1.0, "n_distractors": 0})
+    env.reset(seed=0)
+    noisy = [env.step(0)[1] for _ in range(40)]
+    assert np.std(noisy) > 0.5  # noise of std 1 on top of rewards in [0, 1]
+    with pytest.raises(ValueError, match="n_real"):
+        make_env("prunerl/SignMatch-v0", env_kwargs={"n_real": 9})
+    with pytest.raises(ValueError, match="noise_source"):
+        make_env("prunerl/SignMatch-v0", env_kwargs={"noise_source": "os"})

@@ -1,8 +1,11 @@
 """Test environments shipped with prunerl, registered in Gymnasium under the ``prunerl/`` namespace.
 
-- ``prunerl/CartPoleDistractors-v0`` / ``prunerl/PendulumDistractors-v0``: the real observation
+- ``prunerl/CartPoleDistractors-v0`` / ``prunerl/PendulumDistractors-v0`` /
+  ``prunerl/AcrobotDistractors-v0``: the real observation
   followed by K distractor features (Gaussian noise, constants, noisy copies of real features), to
   test state-space pruning.
+- ``prunerl/SignMatch-v0``: guess the signs of a few noisy signals, followed by distractors; which
+  features a policy needs is known exactly and returns are noisy (:mod:`prunerl.rl.sign_match`).
 - ``prunerl/CartPoleExtraActions-v0``: CartPole with extra copies of its two actions and a no-op,
   to test action elimination.
 - ``prunerl/InvalidActionChain-v0``: a chain walk where most actions are invalid in each state and
@@ -20,6 +23,7 @@ import numpy as np
 
 CARTPOLE_FEATURES = ("cart_position", "cart_velocity", "pole_angle", "pole_angular_velocity")
 PENDULUM_FEATURES = ("cos_theta", "sin_theta", "angular_velocity")
+ACROBOT_FEATURES = ("cos_theta1", "sin_theta1", "cos_theta2", "sin_theta2", "omega1", "omega2")
 DISTRACTOR_KINDS = ("noise", "constant", "copy")
 
 
@@ -107,6 +111,11 @@ def make_cartpole_distractors(**kwargs: Any) -> gym.Env:
 def make_pendulum_distractors(**kwargs: Any) -> gym.Env:
     """Pendulum-v1 with distractor features (keyword arguments go to :class:`AddDistractors`)."""
     return AddDistractors(gym.make("Pendulum-v1"), feature_names=PENDULUM_FEATURES, **kwargs)
+
+
+def make_acrobot_distractors(**kwargs: Any) -> gym.Env:
+    """Acrobot-v1 with distractor features (keyword arguments go to :class:`AddDistractors`)."""
+    return AddDistractors(gym.make("Acrobot-v1"), feature_names=ACROBOT_FEATURES, **kwargs)
 
 
 class ExtraActions(gym.Wrapper[Any, Any, Any, Any]):
@@ -229,6 +238,14 @@ _REGISTRATIONS: dict[str, dict[str, Any]] = {
     },
     "prunerl/PendulumDistractors-v0": {
         "entry_point": "prunerl.rl.test_envs:make_pendulum_distractors",
+        "max_episode_steps": None,
+    },
+    "prunerl/AcrobotDistractors-v0": {
+        "entry_point": "prunerl.rl.test_envs:make_acrobot_distractors",
+        "max_episode_steps": None,
+    },
+    "prunerl/SignMatch-v0": {
+        "entry_point": "prunerl.rl.sign_match:make_sign_match",
         "max_episode_steps": None,
     },
     "prunerl/CartPoleExtraActions-v0": {

@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 from prunerl.registry import Registry
-from prunerl.spaces.rollout import EpisodeRunner
+from prunerl.spaces.paired import Drop, PairedEvidence
 
 
 @dataclass
@@ -28,8 +28,8 @@ class ActionContext:
     actions: np.ndarray  # the actions the greedy policy took there
     n_actions: int
     agent: Any = None
-    runner: EpisodeRunner | None = None
-    baseline: float | None = None
+    evidence: PairedEvidence | None = None  # baseline episodes and paired tests against them
+    drops: dict[str, list[Drop]] = field(default_factory=dict)  # measures with a CI
 
 
 ActionMeasure = Callable[[ActionContext], np.ndarray]
@@ -55,20 +55,21 @@ def margin_importance(ctx: ActionContext) -> np.ndarray:
 
 @action_measures.register("removal")
 def removal_importance(ctx: ActionContext) -> np.ndarray:
-    """Drop in mean return when the greedy policy may not pick the action."""
+    """Mean drop in return (paired by episode) when the greedy policy may not pick the action;
+    the per-action :class:`Drop` (CI, episodes) goes to ``ctx.drops``."""
     from prunerl.spaces.policy import restricted_greedy
 
-    if ctx.agent is None or ctx.runner is None:
-        raise ValueError("removal importance needs the agent and an episode runner")
+    if ctx.agent is None or ctx.evidence is None:
+        raise ValueError("removal importance needs the agent and paired evidence (episodes)")
     all_actions = np.arange(ctx.n_actions)
-    baseline = ctx.baseline
-    if baseline is None:
-        baseline = ctx.runner.run(restricted_greedy(ctx.agent, all_actions)).mean
-    drops = np.zeros(ctx.n_actions)
-    for a in range(ctx.n_actions):
-        policy = restricted_greedy(ctx.agent, all_actions[all_actions != a])
-        drops[a] = baseline - ctx.runner.run(policy).mean
-    return drops
+    drops = [
+        ctx.evidence.measure_transform(
+            None, restricted_greedy(ctx.agent, all_actions[all_actions != a])
+        )
+        for a in range(ctx.n_actions)
+    ]
+    ctx.drops["removal"] = drops
+    return np.array([d.mean for d in drops])
 
 
 def score_actions(ctx: ActionContext, measures: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -9,13 +9,15 @@ Three measures users can compare, all registered in ``feature_measures``:
 - ``saliency``: mean |d outputs / d feature| on real observations times the feature's spread
   (gradient saliency, Simonyan et al. 2014);
 - ``permutation``: drop in return when the feature is replaced by values drawn from other
-  observations (permutation importance, Breiman 2001), the model-based measure.
+  observations (permutation importance, Breiman 2001), the model-based measure. It is measured
+  on the baseline's own episodes (common random numbers, :mod:`prunerl.spaces.paired`), so it
+  comes with a confidence interval, and a feature the policy cannot see scores exactly 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,24 +25,26 @@ import torch
 from torch import nn
 
 from prunerl.registry import Registry
-from prunerl.spaces.policy import Policy
-from prunerl.spaces.rollout import EpisodeRunner
+from prunerl.spaces.paired import Drop, PairedEvidence
 from prunerl.spaces.surgery import first_layer
 
 
 @dataclass
 class FeatureContext:
-    """What a feature measure may use; ``axis`` is the feature axis of one observation."""
+    """What a feature measure may use; ``axis`` is the feature axis of one observation.
+
+    A measure with an uncertainty (measured on episodes) also leaves its per-feature
+    :class:`Drop` in ``drops`` under its name.
+    """
 
     network: nn.Module
     inputs: torch.Tensor  # network inputs for reference observations, shape (batch, *obs)
     n_features: int
     axis: int = 0
-    policy: Policy | None = None
-    runner: EpisodeRunner | None = None
+    evidence: PairedEvidence | None = None  # baseline episodes and paired tests against them
     reference_obs: np.ndarray | None = None  # raw observations the shuffled values come from
-    baseline: float | None = None  # mean return of the unchanged policy on ``runner``
     seed: int = 0
+    drops: dict[str, list[Drop]] = field(default_factory=dict)
 
 
 FeatureMeasure = Callable[[FeatureContext], np.ndarray]
@@ -80,13 +84,22 @@ def saliency_importance(ctx: FeatureContext) -> np.ndarray:
 
 
 def shuffle_transform(
-    reference: np.ndarray, feature: int, axis: int, rng: np.random.Generator
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Replace ``feature`` of each observation by that feature of a random reference one."""
+    reference: np.ndarray, feature: int, axis: int, seed: int
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Replace ``feature`` of each observation by that feature of a random reference one.
 
-    def transform(batch: np.ndarray) -> np.ndarray:
+    Episode ``e`` draws its reference rows from its own generator (``seed, feature, e``), so
+    what it sees does not depend on which other episodes run beside it or for how long.
+    """
+    generators: dict[int, np.random.Generator] = {}
+
+    def transform(batch: np.ndarray, episodes: np.ndarray) -> np.ndarray:
         out = batch.copy()
-        rows = rng.integers(len(reference), size=len(batch))
+        rows = np.empty(len(batch), dtype=np.int64)
+        for i, e in enumerate(episodes.tolist()):
+            if e not in generators:
+                generators[e] = np.random.default_rng([seed, feature, e])
+            rows[i] = generators[e].integers(len(reference))
         index: list[Any] = [slice(None)] * out.ndim
         index[axis + 1] = feature
         out[tuple(index)] = reference[(rows, *index[1:])]
@@ -97,16 +110,17 @@ def shuffle_transform(
 
 @feature_measures.register("permutation")
 def permutation_importance(ctx: FeatureContext) -> np.ndarray:
-    """Drop in mean return when the feature is shuffled across real observations."""
-    if ctx.policy is None or ctx.runner is None or ctx.reference_obs is None:
-        raise ValueError("permutation importance needs a policy, an episode runner and obs")
-    baseline = ctx.baseline if ctx.baseline is not None else ctx.runner.run(ctx.policy).mean
-    rng = np.random.default_rng(ctx.seed)
-    drops = np.zeros(ctx.n_features)
-    for j in range(ctx.n_features):
-        shuffled = shuffle_transform(ctx.reference_obs, j, ctx.axis, rng)
-        drops[j] = baseline - ctx.runner.run(ctx.policy, shuffled).mean
-    return drops
+    """Mean drop in return (paired by episode) when the feature is shuffled across real
+    observations; the per-feature :class:`Drop` (CI, episodes, verdict) goes to ``ctx.drops``."""
+    if ctx.evidence is None or ctx.reference_obs is None:
+        raise ValueError("permutation importance needs paired evidence (an episode runner) and obs")
+    evidence = ctx.evidence
+    drops = [
+        evidence.measure_transform(shuffle_transform(ctx.reference_obs, j, ctx.axis, ctx.seed))
+        for j in range(ctx.n_features)
+    ]
+    ctx.drops["permutation"] = drops
+    return np.array([d.mean for d in drops])
 
 
 def score_features(ctx: FeatureContext, measures: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -19,7 +19,8 @@ def normalised(scores: list[float]) -> np.ndarray:
 
 
 def score_rows(pruning: SpacePruning) -> list[dict[str, Any]]:
-    """One row per item, most important first by the deciding measure."""
+    """One row per item, most important first by the deciding measure: its scores, each
+    measured score's CI (``"<measure> ci"``: [low, high]) and episodes, and the verdict."""
     decisive = pruning.scores.get(pruning.method)
     order = np.argsort(-np.asarray(decisive), kind="stable") if decisive else range(pruning.n)
     kept = set(pruning.keep)
@@ -28,10 +29,27 @@ def score_rows(pruning: SpacePruning) -> list[dict[str, Any]]:
             "index": int(i),
             "name": pruning.names[i],
             "kept": int(i) in kept,
+            "verdict": pruning.verdicts[i] if pruning.verdicts else "",
             **{name: values[i] for name, values in pruning.scores.items()},
+            **{f"{name} ci": values[i] for name, values in pruning.intervals.items()},
+            **{f"{name} episodes": values[i] for name, values in pruning.score_episodes.items()},
         }
         for i in order
     ]
+
+
+def decision_text(row: dict[str, Any]) -> str:
+    """``removed``, ``kept``, or why a kept item was not tried: ``kept: needed|unclear``."""
+    if not row["kept"]:
+        return "removed"
+    return f"kept: {row['verdict']}" if row["verdict"] in ("needed", "unclear") else "kept"
+
+
+def interval_text(ci: list[float | None] | None) -> str:
+    """``[low, high]`` to 4 significant digits, or ``n/a`` when there is none."""
+    if not ci or ci[0] is None or ci[1] is None:
+        return "n/a"
+    return f"[{ci[0]:.4g}, {ci[1]:.4g}]"
 
 
 def headline(pruning: SpacePruning) -> str:
@@ -43,6 +61,12 @@ def headline(pruning: SpacePruning) -> str:
     )
     if pruning.baseline_return is not None and pruning.pruned_return is not None:
         line += f"; return {pruning.baseline_return:.1f} -> {pruning.pruned_return:.1f}"
+    if pruning.allowed_drop is not None:
+        line += f"; allowed drop {pruning.allowed_drop:.3g}"
+    if pruning.confidence is not None and pruning.intervals:
+        line += f"; {pruning.confidence:.0%} CIs over paired episodes"
+    if pruning.replays is False:
+        line += " (episodes did not replay: scores carry env noise)"
     return line
 
 

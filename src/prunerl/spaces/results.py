@@ -17,6 +17,7 @@ import numpy as np
 
 from prunerl.spaces.decision import Trial
 from prunerl.spaces.masks import as_keep
+from prunerl.spaces.paired import Drop, finite_or_none
 
 SPACES_FILE = "spaces.json"
 
@@ -35,6 +36,15 @@ class SpacePruning:
     baseline_return: float | None = None  # mean return before pruning
     pruned_return: float | None = None  # mean return with the pruning applied (no retraining)
     trials: list[dict[str, Any]] = field(default_factory=list)  # backward elimination steps
+    # uncertainty of scores measured on episodes: per measure, each item's CI [low, high]
+    # (None where it has none) and the episodes behind it; ``verdicts``: the deciding measure's
+    # per-item "negligible" / "needed" / "unclear" against ``allowed_drop`` (the tolerance)
+    intervals: dict[str, list[list[float | None]]] = field(default_factory=dict)
+    score_episodes: dict[str, list[int]] = field(default_factory=dict)
+    verdicts: list[str] = field(default_factory=list)
+    allowed_drop: float | None = None  # largest accepted drop in mean return
+    confidence: float | None = None  # of every interval
+    replays: bool | None = None  # whether episodes replayed exactly (common random numbers)
 
     def __post_init__(self) -> None:
         what = "feature" if self.kind == "observation" else "action"
@@ -47,6 +57,12 @@ class SpacePruning:
             if len(values) != self.n:
                 raise ValueError(f"scores {name!r} has {len(values)} values for {self.n} {what}s")
         self.scores = {k: [float(v) for v in vals] for k, vals in self.scores.items()}
+        per_item: dict[str, list[Any]] = {"verdicts": self.verdicts} if self.verdicts else {}
+        per_item |= {f"intervals {k!r}": v for k, v in self.intervals.items()}
+        per_item |= {f"score_episodes {k!r}": v for k, v in self.score_episodes.items()}
+        for name, values in per_item.items():
+            if len(values) != self.n:
+                raise ValueError(f"{name} has {len(values)} values for {self.n} {what}s")
 
     @property
     def dropped(self) -> list[int]:
@@ -62,6 +78,15 @@ class SpacePruning:
 
     def add_trials(self, trials: list[Trial]) -> None:
         self.trials = [asdict(t) for t in trials]
+
+    def add_drops(self, drops: dict[str, list[Drop]]) -> None:
+        """Record the CI and episodes of each measure measured as paired return drops, and the
+        deciding measure's verdicts."""
+        for name, values in drops.items():
+            self.intervals[name] = [[finite_or_none(d.low), finite_or_none(d.high)] for d in values]
+            self.score_episodes[name] = [d.episodes for d in values]
+        if self.method in drops and all(d.verdict for d in drops[self.method]):
+            self.verdicts = [d.verdict for d in drops[self.method]]
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **asdict(self)}
