@@ -13,6 +13,10 @@ The new directory is a run like any other (``prunerl evaluate`` reads it) plus t
                            reference.pt: the networks pruned ones are distilled towards
     OUT/sensitivity.json   (+ .png) per-layer curves, when asked for
 
+A resumed run continues from the last accepted point with the same reference networks; the
+states it distils on are gathered anew (they are not checkpointed), so after a resume an agent
+that is distilled may take another path than an uninterrupted run would.
+
 This module is the loop's face on the run layer (:mod:`prunerl.experiments`), which it uses
 for configs, checkpoints and summaries; the loop itself (:mod:`prunerl.loop.controller`)
 knows nothing of files.

@@ -198,6 +198,8 @@ class AgentLoopSubject:
         if self.distiller is None or steps <= 0:
             return float("nan")
         c = self.config
+        if self.distiller.kinds and not self.distiller.active:  # no states yet (after a resume)
+            self.evaluate(min(5, c.max_eval_episodes), c.eval_seed, record=True)
         return self.distiller.run(steps, c.distill_batch, c.distill_lr, self.enforce_masks)
 
     def recovery_state(self) -> dict[str, Any] | None:
