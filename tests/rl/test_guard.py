@@ -109,3 +109,18 @@ def test_sac_stops_at_the_nan_observation() -> None:
     with pytest.raises(NonFiniteError, match=r"observation\[1\] is NaN at env step 30"):
         agent.learn(200)
     assert all(all_finite(list(n.parameters())) for n in agent.networks.values())
+
+
+def test_weights_are_checked_every_weight_check_every_env_steps() -> None:
+    """Losses are checked after every round; every weight only every WEIGHT_CHECK_EVERY env
+    steps (a NaN weight makes the next loss NaN, so this only bounds a silent one)."""
+    from prunerl.rl.guard import WEIGHT_CHECK_EVERY
+
+    agent = DQN("CartPole-v1", DQNConfig(net_arch=(8,)))
+    with torch.no_grad():
+        next(agent.networks["q"].parameters()).view(-1)[0] = float("nan")
+    agent.num_timesteps = WEIGHT_CHECK_EVERY - 1
+    agent.check_update({"loss": 1.0})  # not due yet
+    agent.num_timesteps = WEIGHT_CHECK_EVERY
+    with pytest.raises(NonFiniteError, match=r"weight q\..* is NaN after the update at env step"):
+        agent.check_update({"loss": 1.0})

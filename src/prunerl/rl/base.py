@@ -17,7 +17,13 @@ from prunerl.core import Pruner, PruningConfig
 from prunerl.core.finite import NonFiniteError
 from prunerl.registry import Registry
 from prunerl.rl.callbacks import Callback
-from prunerl.rl.guard import ENV_FIX, UPDATE_FIX, transition_problem, update_problem
+from prunerl.rl.guard import (
+    ENV_FIX,
+    UPDATE_FIX,
+    WEIGHT_CHECK_EVERY,
+    transition_problem,
+    update_problem,
+)
 
 if TYPE_CHECKING:
     from prunerl.rl.structured import StructuredPruner
@@ -74,6 +80,7 @@ class Agent(ABC):
         self.structured: StructuredPruner | None = None  # neuron masks/cut, set by that class
         self.num_timesteps = 0
         self.num_updates = 0
+        self._weights_checked = 0  # env step of the last check of every weight
         #: env step where learning-rate schedules start (a fine-tune sets it to rewind them)
         self.schedule_origin = 0
         self.rng = np.random.default_rng(seed)
@@ -168,9 +175,13 @@ class Agent(ABC):
     def check_update(
         self, metrics: dict[str, float], extra: dict[str, torch.Tensor] | None = None
     ) -> None:
-        """Stop when a round of updates made a loss or a weight non-finite (before any callback
-        can log, evaluate or checkpoint it); ``extra`` names more tensors (SAC's temperature)."""
-        problem = update_problem(self.networks, metrics, extra or {})
+        """Stop when a round of updates made a loss non-finite, or (checked every
+        ``WEIGHT_CHECK_EVERY`` env steps) a weight, before a callback can log, evaluate or
+        checkpoint it; ``extra`` names more tensors (SAC's temperature)."""
+        weights = self.num_timesteps >= self._weights_checked + WEIGHT_CHECK_EVERY
+        if weights:
+            self._weights_checked = self.num_timesteps
+        problem = update_problem(self.networks, metrics, extra or {}, weights)
         if problem is not None:
             self.drop_episode()
             raise NonFiniteError(
