@@ -85,9 +85,11 @@ def prune(
     step: Annotated[float, typer.Option(help="Share of remaining weights cut first.")] = 0.5,
     min_step: Annotated[float, typer.Option(help="Stop when the step shrinks below.")] = 0.05,
     finetune_steps: Annotated[
-        int, typer.Option(help="Env steps of fine-tuning per step.")
+        int, typer.Option(help="Env steps of RL fine-tuning when distillation fails.")
     ] = 10_000,
-    budget: Annotated[int | None, typer.Option(help="Env-step budget of the loop.")] = None,
+    budget: Annotated[
+        int | None, typer.Option(help="Env steps of training the loop may spend.")
+    ] = None,
     threshold: Annotated[
         float | None, typer.Option(help="Return to reach by training before pruning.")
     ] = None,
@@ -128,7 +130,8 @@ def prune(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-step lines.")] = False,
 ) -> None:
-    """Prune a trained run step by step, keeping only steps whose return stays in tolerance.
+    """Prune a trained run step by step, keeping only steps whose return stays in tolerance;
+    the result is verified on held-out episodes (README: what the gate guarantees).
 
     Example: prunerl prune runs/CartPole-v1_dqn_dense_s0 --target 0.95 --tolerance 0.05
     """
