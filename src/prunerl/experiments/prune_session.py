@@ -177,6 +177,7 @@ class Session:
         self.run_dir, self.subject, self.report = run, subject, report
         self.elapsed = float(state.get("elapsed_s", 0.0)) if state else 0.0
         self.t0 = time.perf_counter()
+        self.reference_saved = False  # checkpoints/reference.pt written by this session
         self.loop = GatedPruner(subject, subject.config, on_record=self.on_record)
         if state:
             self.loop.load_state_dict(state["loop"])
@@ -186,10 +187,11 @@ class Session:
 
     def on_record(self, loop: GatedPruner, record: StepRecord) -> None:
         agent = self.subject.agent
-        reference = self.run_dir.checkpoint("reference")
-        recovery = self.subject.recovery_state()
-        if recovery is not None and not reference.is_file():
-            atomic_write(reference, lambda f: torch.save(recovery, f), binary=True)
+        recovery = None if self.reference_saved else self.subject.recovery_state()
+        if recovery is not None:  # once per session, when the prune phase has begun
+            path = self.run_dir.checkpoint("reference")
+            atomic_write(path, lambda f: torch.save(recovery, f), binary=True)
+            self.reference_saved = True
         meta = {"loop": loop.state_dict(), "elapsed_s": self.wall_s()}
         meta["env"] = snapshot_agent_envs(agent)
         save_checkpoint(agent, self.run_dir, "last", meta)
