@@ -83,3 +83,16 @@ def test_distillation_pulls_a_pruned_agent_back_and_keeps_its_masks(algo: str) -
     assert subject.sparsity() == pytest.approx(0.8, abs=0.01)
     for t in subject.pruner.targets:
         assert bool((t.param.detach()[~t.mask] == 0).all())
+
+
+def test_a_resumed_subject_distils_towards_the_saved_reference() -> None:
+    config = LoopConfig(target=0.9)
+    first = agent_subject(DQN("CartPole-v1", DQNConfig(net_arch=(16,)), seed=0), config)
+    first.start_recovery()
+    saved = first.recovery_state()
+    assert saved is not None and set(saved) == {"q"}
+    other = agent_subject(DQN("CartPole-v1", DQNConfig(net_arch=(16,)), seed=1), config)
+    other.load_recovery_state(saved)
+    assert other.distiller is not None
+    for key, value in other.distiller.teachers["q"].state_dict().items():
+        assert torch.equal(value, saved["q"][key])  # seed 1's own weights would differ
